@@ -1,0 +1,17 @@
+# The project's checks. `make test` is what CI runs (.ci/run).
+.PHONY: test fuzz bench
+
+test:
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	go test -race ./...
+
+# Runs every fuzz target for FUZZTIME each (not part of CI).
+FUZZTIME ?= 30s
+fuzz:
+	@for t in $$(go test -list 'Fuzz.*' . | grep ^Fuzz); do \
+		echo "== $$t"; go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) . || exit 1; \
+	done
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
