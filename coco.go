@@ -1,0 +1,365 @@
+package coco
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrEmptyTask means Run was given a task with no text.
+var ErrEmptyTask = errors.New("coco: empty task")
+
+// Coco answers tasks with an SLM when the SLM is confident and with an LLM when
+// it is not, metering every call.
+//
+// Run asks the SLM for k samples, extracts and normalises their answers,
+// scores the confidence of the majority answer, and asks the router. If the
+// router keeps the SLM, the answer is the SLM's majority answer. Otherwise the
+// task is compressed, prompted and sent to the LLM, and the rationale is built
+// by the aligner. A *Coco is safe for concurrent use; build it with New.
+type Coco struct {
+	slm, llm           Model
+	slmName, llmName   string
+	cfg                config
+	router             Router
+	meter              *Meter
+	directPromptTokens int // LLM tokens of the direct prompt without the task
+}
+
+// New returns a Coco that answers with slm when it can and with llm when it
+// must. Both models must be named (see Namer and NamedModel) and priced in the
+// meter's price table, so that no call is priced at a silent $0.
+func New(slm, llm Model, opts ...Option) (*Coco, error) {
+	if slm == nil || llm == nil {
+		return nil, errors.New("coco: New needs two non-nil models")
+	}
+	c := &Coco{slm: slm, llm: llm, slmName: ModelName(slm), llmName: ModelName(llm)}
+	if c.slmName == "" || c.llmName == "" {
+		return nil, fmt.Errorf("%w: New needs named models (wrap them with NamedModel)", ErrUnnamedModel)
+	}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("coco: nil Option")
+		}
+		if err := o.apply(&c.cfg); err != nil {
+			return nil, err
+		}
+	}
+	cfg := &c.cfg
+	if cfg.router != nil && cfg.threshold != nil {
+		return nil, errors.New("coco: WithThreshold sets the default router's threshold and cannot be combined with WithRouter")
+	}
+	if cfg.meter != nil && (cfg.prices != nil || cfg.budget != nil) {
+		return nil, errors.New("coco: WithPrices and WithBudget configure the meter New builds; with WithMeter, set them on that meter")
+	}
+	c.router = cfg.router
+	if c.router == nil {
+		t := DefaultThreshold
+		if cfg.threshold != nil {
+			t = *cfg.threshold
+		}
+		c.router = ThresholdRouter{Threshold: t}
+	}
+	if cfg.estimator == nil {
+		cfg.estimator = DefaultEstimator()
+	}
+	if cfg.samples == 0 {
+		cfg.samples = DefaultSamples
+	}
+	if cfg.temperature == nil && cfg.samples > 1 {
+		t := 0.7
+		cfg.temperature = &t
+	}
+	if cfg.slmMaxTokens == 0 {
+		cfg.slmMaxTokens = 512
+	}
+	if cfg.extractor == nil {
+		cfg.extractor = StandardAnswers{}
+	}
+	if cfg.compressor == nil {
+		cfg.compressor = IdentityCompressor{}
+	}
+	if cfg.prompter == nil {
+		cfg.prompter = DirectPrompter{}
+	}
+	if cfg.aligner == nil {
+		cfg.aligner = LLMRationale{}
+	}
+	c.meter = cfg.meter
+	if c.meter == nil {
+		mo := MeterOptions{Prices: cfg.prices}
+		if cfg.budget != nil {
+			mo.Budget = *cfg.budget
+		}
+		m, err := NewMeter(mo)
+		if err != nil {
+			return nil, err
+		}
+		c.meter = m
+	}
+	for _, name := range []string{c.slmName, c.llmName} {
+		if _, _, err := c.meter.price(name); err != nil {
+			return nil, err
+		}
+	}
+	n, err := c.meter.opts.Counter.CountChat(c.llmName, directMessages(""))
+	if err != nil {
+		return nil, err
+	}
+	c.directPromptTokens = n.Tokens
+	return c, nil
+}
+
+// Meter returns the meter Coco records its calls on.
+func (c *Coco) Meter() *Meter { return c.meter }
+
+// Result is the outcome of one task.
+type Result struct {
+	// Answer is the final answer as the answering model wrote it, and
+	// Normalized its normal form (see AnswerExtractor).
+	Answer, Normalized string
+	// Rationale is the reasoning that leads to Answer: the SLM sample that
+	// gave it, or the aligner's rationale when the LLM answered.
+	Rationale string
+
+	// Route is the model whose answer this is, and Reason why.
+	Route  Route
+	Reason string
+	// Confidence is the estimator's score of the SLM's answer, in [0,1]; 0
+	// when there was nothing to score (see Degraded).
+	Confidence float64
+
+	// SLM is the SLM's attempt (nil if the SLM call failed); SLMAnswer its
+	// majority answer, normalised. LLMAnswer is the LLM's answer, normalised,
+	// if the LLM was called.
+	SLM                  *Attempt
+	SLMAnswer, LLMAnswer string
+	// Compression reports what the compressor did, if the LLM was called.
+	Compression *Compressed
+
+	// Calls holds every metered call the task made, in order; Usage and Cost
+	// add them up.
+	Calls []Record
+	Usage Usage
+	Cost  Money
+	// LLMOnlyCost estimates what the task would have cost sent straight to the
+	// LLM: the direct prompt's tokens, counted in the LLM's tokenizer, and as
+	// many output tokens as an average SLM sample (the LLM's own output
+	// tokens when there is no SLM sample). Saved is LLMOnlyCost - Cost; it is
+	// negative when Coco cost more.
+	LLMOnlyCost, Saved Money
+
+	// Estimated lists what was estimated rather than measured, and Degraded
+	// what did not go as designed, each a line a person can read.
+	Estimated, Degraded []string
+}
+
+// StageCost returns the usage and cost of the task's calls of one stage.
+func (r *Result) StageCost(stage string) (Usage, Money) {
+	var u Usage
+	var m Money
+	for _, rec := range r.Calls {
+		if rec.Stage == stage {
+			u = u.Add(rec.Usage)
+			m += rec.Cost
+		}
+	}
+	return u, m
+}
+
+// Run answers one task. It returns an error when the task is invalid, the
+// context ends, or no model could answer (and, with WithStrict, when the LLM
+// was needed but could not be used); otherwise a Result, whose Degraded field
+// says what went wrong on the way.
+func (c *Coco) Run(ctx context.Context, task string) (*Result, error) {
+	if strings.TrimSpace(task) == "" {
+		return nil, ErrEmptyTask
+	}
+	if !utf8.ValidString(task) {
+		return nil, errors.New("coco: task is not valid UTF-8")
+	}
+	r := &Result{}
+	attempt, slmErr := c.attemptSLM(ctx, task, r)
+	if slmErr != nil && ctx.Err() != nil {
+		return nil, slmErr
+	}
+
+	var d Decision
+	if attempt == nil {
+		d = Decision{Route: RouteLLM, Reason: "the SLM failed"}
+		r.Degraded = append(r.Degraded, "SLM call failed: "+errorLine(slmErr))
+	} else {
+		conf, ok := c.cfg.estimator.Estimate(attempt)
+		if !ok {
+			r.Degraded = append(r.Degraded, "no confidence signal: the estimator had nothing to score")
+		}
+		r.Confidence = clamp01(conf)
+		var err error
+		d, err = c.router.Route(ctx, attempt, r.Confidence)
+		if err != nil {
+			return nil, &StageError{Stage: "route", Err: err}
+		}
+		if d.Route != RouteSLM && d.Route != RouteLLM {
+			return nil, &StageError{Stage: "route", Err: fmt.Errorf("router returned unknown route %q", d.Route)}
+		}
+	}
+	if c.cfg.hooks.OnRoute != nil {
+		c.cfg.hooks.OnRoute(d, r.Confidence)
+	}
+
+	r.Route, r.Reason = d.Route, d.Reason
+	if d.Route == RouteSLM {
+		c.answerFromSLM(r, attempt)
+		if r.SLMAnswer == "" {
+			r.Degraded = append(r.Degraded, "the router kept the SLM, which gave no answer")
+		}
+	} else if err := c.answerFromLLM(ctx, task, r, attempt); err != nil {
+		return nil, err
+	}
+	c.settle(r, task, attempt)
+	return r, nil
+}
+
+// attemptSLM asks the SLM and scores nothing yet; it returns nil when the call
+// failed or no sample had an answer.
+func (c *Coco) attemptSLM(ctx context.Context, task string, r *Result) (*Attempt, error) {
+	req := Request{Messages: directMessages(task), MaxTokens: c.cfg.slmMaxTokens,
+		Samples: c.cfg.samples, Temperature: c.cfg.temperature, Logprobs: true}
+	resp, rec, err := c.meter.Call(ctx, StageSLM, c.slm, req)
+	c.record(r, rec, err)
+	if err != nil {
+		return nil, err
+	}
+	a := &Attempt{Task: task, Samples: resp.Samples,
+		Answers: make([]string, len(resp.Samples)), Raw: make([]string, len(resp.Samples))}
+	for i, s := range resp.Samples {
+		a.Raw[i] = c.cfg.extractor.Extract(s.Text)
+		a.Answers[i] = c.cfg.extractor.Normalize(a.Raw[i])
+	}
+	r.SLM = a
+	r.SLMAnswer, _ = a.Majority()
+	if len(resp.Samples) < c.cfg.samples {
+		r.Degraded = append(r.Degraded, fmt.Sprintf("SLM returned %d of %d samples", len(resp.Samples), c.cfg.samples))
+	}
+	return a, nil
+}
+
+// record keeps a call's record on the result (a failed call that was not
+// billed has an empty record) and tells the hook.
+func (c *Coco) record(r *Result, rec Record, err error) {
+	if rec.Stage != "" {
+		r.Calls = append(r.Calls, rec)
+	}
+	if c.cfg.hooks.OnCall != nil {
+		c.cfg.hooks.OnCall(rec, err)
+	}
+}
+
+func (c *Coco) answerFromSLM(r *Result, a *Attempt) {
+	majority, _ := a.Majority()
+	for i, ans := range a.Answers {
+		if ans == majority {
+			r.Answer, r.Normalized, r.Rationale = a.Raw[i], ans, a.Samples[i].Text
+			return
+		}
+	}
+}
+
+func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Attempt) error {
+	comp, err := c.cfg.compressor.Compress(ctx, CompressRequest{Question: task, Rate: 1, Model: c.llmName})
+	if err != nil || comp == nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.Degraded = append(r.Degraded, "compressor failed, input sent uncompressed: "+errorLine(err))
+		comp = &Compressed{Text: task, RequestedRate: 1, AchievedRate: 1}
+	}
+	r.Compression = comp
+	req := c.cfg.prompter.Prompt(comp.Text, a)
+	resp, rec, err := c.meter.Call(ctx, StageLLM, c.llm, req)
+	c.record(r, rec, err)
+	if err != nil {
+		if ctx.Err() != nil || c.cfg.strict || a == nil || r.SLMAnswer == "" {
+			return err
+		}
+		why := "LLM call failed"
+		if errors.Is(err, ErrBudgetExceeded) {
+			why = "budget spent"
+		}
+		r.Degraded = append(r.Degraded, why+", SLM answer kept: "+errorLine(err))
+		r.Route, r.Reason = RouteSLM, why+"; the router wanted the LLM ("+r.Reason+")"
+		c.answerFromSLM(r, a)
+		return nil
+	}
+	text := resp.Samples[0].Text
+	raw := c.cfg.extractor.Extract(text)
+	r.Answer, r.Normalized, r.LLMAnswer = raw, c.cfg.extractor.Normalize(raw), c.cfg.extractor.Normalize(raw)
+	if raw == "" {
+		r.Degraded = append(r.Degraded, "no answer found in the LLM's text")
+	}
+	al, err := c.cfg.aligner.Align(ctx, a, text)
+	if err != nil || al == nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.Degraded = append(r.Degraded, "aligner failed, rationale is the LLM's text: "+errorLine(err))
+		al = &Alignment{Rationale: text}
+	}
+	r.Rationale = al.Rationale
+	return nil
+}
+
+// settle adds up the task's calls and prices the LLM-only counterfactual.
+func (c *Coco) settle(r *Result, task string, a *Attempt) {
+	for _, rec := range r.Calls {
+		r.Usage = r.Usage.Add(rec.Usage)
+		r.Cost += rec.Cost
+	}
+	if r.Usage.Estimated {
+		r.Estimated = append(r.Estimated, "some token counts were made locally: the provider reported none")
+	}
+	p, _, err := c.meter.price(c.llmName)
+	if err != nil { // checked in New; the table may have changed since
+		r.Estimated = append(r.Estimated, "LLM-only cost unknown: "+errorLine(err))
+		return
+	}
+	in, err := c.meter.opts.Counter.Count(c.llmName, task)
+	if err != nil {
+		r.Estimated = append(r.Estimated, "LLM-only cost unknown: "+errorLine(err))
+		return
+	}
+	out, basis := 0, "an average SLM sample"
+	if slmU, _ := r.StageCost(StageSLM); a != nil && len(a.Samples) > 0 {
+		out = slmU.OutputTokens / len(a.Samples)
+	} else {
+		llmU, _ := r.StageCost(StageLLM)
+		out, basis = llmU.OutputTokens, "the LLM's answer"
+	}
+	cost, err := p.Cost(Usage{InputTokens: c.directPromptTokens + in.Tokens, OutputTokens: out})
+	if err != nil {
+		r.Estimated = append(r.Estimated, "LLM-only cost unknown: "+errorLine(err))
+		return
+	}
+	r.LLMOnlyCost, r.Saved = cost, cost-r.Cost
+	r.Estimated = append(r.Estimated, "LLMOnlyCost: output tokens assumed to be as many as "+basis)
+}
+
+func clamp01(x float64) float64 {
+	switch {
+	case x != x || x < 0: // NaN counts as no confidence
+		return 0
+	case x > 1:
+		return 1
+	}
+	return x
+}
+
+// errorLine returns err's message, or "unknown error" for nil.
+func errorLine(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
