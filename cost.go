@@ -536,7 +536,7 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "budget %s: %s spent, %s held\n", r.Budget, r.Total.Cost, r.Reserved)
 	}
 	if r.Total.EstimatedCalls > 0 {
-		fmt.Fprintf(&b, "~ counted locally for %d of %d calls (the provider reported no usage)\n", r.Total.EstimatedCalls, r.Total.Calls)
+		fmt.Fprintf(&b, "~ estimated for %d of %d calls: counted locally, or with a tokenizer not the model's own\n", r.Total.EstimatedCalls, r.Total.Calls)
 	}
 	return b.String()
 }

@@ -166,7 +166,7 @@ func TestMeterCallFillsMissingUsage(t *testing.T) {
 	r := m.Report()
 	assert.Equal(t, 3, r.Total.Calls)
 	assert.Equal(t, 2, r.Total.EstimatedCalls)
-	assert.Contains(t, r.String(), "counted locally for 2 of 3 calls")
+	assert.Contains(t, r.String(), "estimated for 2 of 3 calls")
 }
 
 func TestMeterCallErrors(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/coco-llm/coco"
+	"github.com/coco-llm/coco/cocotest"
 )
 
 // A Meter prices every call per stage and model, and keeps a budget.
@@ -51,4 +52,33 @@ func ExampleMeter() {
 	// slm 1 $0.00
 	// all on gpt-4o: $0.0288875
 	// true
+}
+
+// Coco answers with the SLM when its samples agree and pays for the LLM when
+// they do not. cocotest's scripted models stand in for real ones.
+func ExampleCoco_Run() {
+	slm := cocotest.NewModel("llama3.2:3b").
+		On("train", cocotest.Answers("3:40 + 1:35 = 5:15 pm.\nA: 5:15 pm", "A: 5:15 pm", "A: 5:15 PM", "A: 5:15 pm", "A: 5:05 pm")).
+		On("Jane", cocotest.Answers("A: 02/27/2017", "A: 02/28/2017", "A: 02/26/2017", "A: 02/27/2017", "A: 03/01/2017"))
+	llm := cocotest.NewModel("gpt-4o").
+		Default(cocotest.Reply{Texts: []string{"Born 02/28/2001; birthday 02/28/2017; minus a day.\nA: 02/27/2017"},
+			Usage: coco.Usage{InputTokens: 70, OutputTokens: 25}})
+
+	c, err := coco.New(slm, llm, coco.WithSamples(5), coco.WithBudget(coco.Dollars(20)))
+	if err != nil {
+		panic(err)
+	}
+	for _, task := range []string{
+		"A train leaves at 3:40 pm and takes 95 minutes. When does it arrive?",
+		"Jane was born on the last day of February in 2001. Today is her 16th birthday. What was the date yesterday?",
+	} {
+		res, err := c.Run(context.Background(), task)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s %.2f %s %s\n", res.Route, res.Confidence, res.Answer, res.Cost)
+	}
+	// Output:
+	// slm 0.80 5:15 pm $0.00
+	// llm 0.40 02/27/2017 $0.000425
 }

@@ -53,13 +53,18 @@ func (f EstimatorFunc) Estimate(a *Attempt) (float64, bool) { return f(a) }
 // VoteEstimator scores an attempt by self-consistency: the share of its samples
 // that give the majority answer (samples with no answer count as disagreeing).
 //
-// With k samples the share moves in steps of 1/k, so many tasks tie. Ties are
-// broken by how scattered the answers are: the score is the share minus
-// 1/(2k) times the normalised entropy of the answer distribution (samples
-// without an answer each count as an answer of their own). Of two tasks where 6
-// of 10 samples agree, the one whose other 4 agree with each other scores
-// higher than the one whose other 4 are all different. The tie-break never
-// reorders tasks with different shares.
+// With k samples the share moves in steps of 1/k, so many tasks tie, and a
+// threshold must send all tied tasks one way. VoteEstimator breaks ties
+// without ever reordering tasks of different shares: it subtracts up to
+// 1/(2k), mostly for the length of the majority's reasoning (the mean length
+// in bytes of the texts that give the majority answer, mapped to [0,1) as
+// L/(L+500)) and a little (a thousandth) for the scatter of the answers (their
+// normalised entropy, each missing answer an outcome of its own). Longer
+// reasoning to the same answer marks a harder task: on the shared
+// date-understanding trace, the SLM's majority is wrong more often where its
+// reasoning is longer. Because only ties move, a threshold router on this
+// score is never worse than one on the bare share at the shares the bare
+// share can express.
 //
 // With one sample the score is 1 when it has an answer: a single sample says
 // nothing about its own reliability, so use several samples or logprobs.
@@ -73,7 +78,7 @@ func (VoteEstimator) Estimate(a *Attempt) (float64, bool) {
 	if k == 0 {
 		return 0, false
 	}
-	_, count := a.Majority()
+	majority, count := a.Majority()
 	if count == 0 {
 		return 0, true
 	}
@@ -81,7 +86,20 @@ func (VoteEstimator) Estimate(a *Attempt) (float64, bool) {
 	if k == 1 {
 		return share, true
 	}
-	return share - answerEntropy(a.Answers)/(2*float64(k)), true
+	length, n := 0, 0
+	for i, ans := range a.Answers {
+		if ans == majority && i < len(a.Samples) {
+			length += len(a.Samples[i].Text)
+			n++
+		}
+	}
+	lengthTerm := 0.0
+	if n > 0 {
+		mean := float64(length) / float64(n)
+		lengthTerm = mean / (mean + 500)
+	}
+	tie := 0.999*lengthTerm + 0.001*answerEntropy(a.Answers)
+	return share - tie/(2*float64(k)), true
 }
 
 // answerEntropy returns the entropy of the answer distribution divided by its
@@ -269,9 +287,11 @@ func (r ThresholdRouter) Route(_ context.Context, a *Attempt, confidence float64
 
 // DefaultThreshold is the threshold of Coco's default router. With the vote
 // estimator it keeps the SLM's answer when at least 4 of 5 samples, or 8 of 10,
-// agree, and sends the task to the LLM otherwise. Calibrate it on your own
-// traces with CalibrateForLoss or CalibrateForShare.
-const DefaultThreshold = 0.75
+// agree, and sends the task to the LLM otherwise (the tie-breaks of
+// VoteEstimator keep every score of a share within the half-step below it, so
+// the threshold falls between shares for both sample counts). Calibrate it on
+// your own traces with CalibrateForLoss or CalibrateForShare.
+const DefaultThreshold = 0.7
 
 // Labelled is one task of a labelled trace, for calibration: the SLM's
 // confidence and whether each model's answer was right.
@@ -279,6 +299,8 @@ type Labelled struct {
 	Confidence float64
 	SLMCorrect bool
 	LLMCorrect bool
+	// LLMCost is what sending the task to the LLM costs (optional).
+	LLMCost Money
 }
 
 // CalibrateForShare returns the threshold at which a ThresholdRouter sends
@@ -339,6 +361,7 @@ type FrontierPoint struct {
 	Threshold float64 // tasks with confidence below it go to the LLM
 	LLMShare  float64 // share of tasks sent to the LLM
 	Accuracy  float64 // accuracy of the routed answers
+	LLMCost   Money   // the LLMCost of the tasks sent to the LLM
 	// LLMAccuracy is the accuracy of sending every task to the LLM (the same
 	// at every point; kept here so a frontier is self-contained).
 	LLMAccuracy float64
@@ -370,12 +393,14 @@ func Frontier(trace []Labelled) ([]FrontierPoint, error) {
 	sort.SliceStable(idx, func(a, b int) bool { return trace[idx[a]].Confidence < trace[idx[b]].Confidence })
 	llmAcc := float64(llmRight) / float64(n)
 	right := slmRight // nothing routed yet
+	var cost Money
 	pts := []FrontierPoint{{Threshold: trace[idx[0]].Confidence, LLMShare: 0, Accuracy: float64(right) / float64(n), LLMAccuracy: llmAcc}}
 	for i := 0; i < n; {
 		c := trace[idx[i]].Confidence
 		j := i
 		for ; j < n && trace[idx[j]].Confidence == c; j++ {
 			l := trace[idx[j]]
+			cost += l.LLMCost
 			if l.LLMCorrect {
 				right++
 			}
@@ -387,7 +412,8 @@ func Frontier(trace []Labelled) ([]FrontierPoint, error) {
 		if j < n {
 			thr = trace[idx[j]].Confidence
 		}
-		pts = append(pts, FrontierPoint{Threshold: thr, LLMShare: float64(j) / float64(n), Accuracy: float64(right) / float64(n), LLMAccuracy: llmAcc})
+		pts = append(pts, FrontierPoint{Threshold: thr, LLMShare: float64(j) / float64(n), Accuracy: float64(right) / float64(n),
+			LLMCost: cost, LLMAccuracy: llmAcc})
 		i = j
 	}
 	return pts, nil

@@ -3,6 +3,7 @@ package coco_test
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,7 +39,8 @@ func TestVoteEstimator(t *testing.T) {
 		require.True(t, ok)
 		return s
 	}
-	assert.Equal(t, 1.0, score("5", "5", "5", "5"), "unanimity is certainty")
+	assert.InDelta(t, 1.0, score("5", "5", "5", "5"), 1.0/8, "unanimity: a share of 1 less a tie-break under 1/(2k)")
+	assert.Greater(t, score("5", "5", "5", "5"), score("5", "5", "5", "4"))
 	assert.Equal(t, 1.0, score("5"), "one sample with an answer")
 	assert.Equal(t, 0.0, score("", "", ""), "no answer at all")
 
@@ -56,6 +58,16 @@ func TestVoteEstimator(t *testing.T) {
 
 	_, ok := v.Estimate(&coco.Attempt{})
 	assert.False(t, ok)
+
+	// Same share, longer reasoning to the majority answer: less confident.
+	short := attempt("a", "a", "b")
+	long := attempt("a", "a", "b")
+	long.Samples[0].Text = strings.Repeat("step. ", 100) + "A: a"
+	long.Samples[1].Text = strings.Repeat("step. ", 100) + "A: a"
+	s, _ := v.Estimate(short)
+	l, _ := v.Estimate(long)
+	assert.Greater(t, s, l)
+	assert.Greater(t, l, 1.0/3, "still above the next share down")
 }
 
 func TestLogprobEstimator(t *testing.T) {
@@ -90,7 +102,8 @@ func TestLogprobEstimator(t *testing.T) {
 	both := coco.DefaultEstimator()
 	s, ok = both.Estimate(&coco.Attempt{Samples: []coco.Sample{sample(0.5), sample(0.5)}, Answers: []string{"42", "42"}, Raw: []string{"42", "42"}})
 	require.True(t, ok)
-	assert.InDelta(t, (0.5+1)/2, s, 1e-9, "mean of logprob (0.5) and vote (1)")
+	vote2, _ := coco.VoteEstimator{}.Estimate(&coco.Attempt{Samples: []coco.Sample{sample(0.5), sample(0.5)}, Answers: []string{"42", "42"}})
+	assert.InDelta(t, (0.5+vote2)/2, s, 1e-9, "mean of logprob (0.5) and vote")
 	s, ok = both.Estimate(attempt("42", "42", "41"))
 	require.True(t, ok)
 	vote, _ := coco.VoteEstimator{}.Estimate(attempt("42", "42", "41"))

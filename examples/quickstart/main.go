@@ -1,102 +1,74 @@
-// Command quickstart shows what Coco does, offline.
+// Command quickstart runs Coco's pipeline offline.
 //
-// For now it meters a few chat requests against two models priced from the
-// default table, a local small model (llama3.2:3b, $0) and a large one (gpt-4o),
-// and prints the cost table and what the same calls would have cost on the large
-// model alone. The models are scripted stand-ins that answer from a fixed list:
-// no network, no API key. The pipeline that decides which model answers comes in
-// a later release; here every request is sent to both.
+// The models are replayed from testdata/quickstart-trace.jsonl, a small trace
+// the project wrote by hand: SCRIPTED ANSWERS standing in for a local
+// llama3.2:3b (the SLM, $0) and gpt-4o (the LLM, priced from the default
+// table). No network, no API key. For each task it prints the route Coco took,
+// the SLM's confidence, the answer and the cost; then the meter's table and
+// the saving against sending every task to the LLM.
+//
+// Run it from the repository's root: go run ./examples/quickstart
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/coco-llm/coco"
+	"github.com/coco-llm/coco/replay"
 )
 
-// scripted answers every request with the next of its answers and reports no
-// usage, so the meter counts the tokens locally and marks them estimated.
-func scripted(name string, answers ...string) coco.Model {
-	next := make(chan string, len(answers))
-	for _, a := range answers {
-		next <- a
-	}
-	return coco.NamedModel(name, coco.ModelFunc(func(ctx context.Context, req coco.Request) (*coco.Response, error) {
-		select {
-		case a := <-next:
-			return &coco.Response{Model: name, Samples: []coco.Sample{{Text: a}}}, nil
-		default:
-			return nil, fmt.Errorf("scripted model %s has no answers left", name)
-		}
-	}))
-}
-
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	tracePath := flag.String("trace", "testdata/quickstart-trace.jsonl", "trace of scripted answers to replay")
+	flag.Parse()
+	if err := run(*tracePath); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	tasks := []string{
-		"Yesterday was April 30, 2021. What is the date today in MM/DD/YYYY?",
-		"A train leaves at 3:40 pm and takes 95 minutes. When does it arrive?",
-		"Jane was born on the last day of February in 2001. Today is her 16th birthday. What is the date yesterday in MM/DD/YYYY?",
+func run(tracePath string) error {
+	trace, err := replay.Load(tracePath)
+	if err != nil {
+		return fmt.Errorf("%w (run from the repository's root, or pass -trace)", err)
 	}
-	slm := scripted("llama3.2:3b",
-		"Yesterday was April 30, 2021, so today is May 1, 2021.\nA: 05/01/2021",
-		"3:40 pm plus 95 minutes is 3:40 + 1:35 = 5:15 pm.\nA: 5:15 pm",
-		"The last day of February 2001 is 02/28/2001. Her 16th birthday is 02/28/2017. Yesterday was 02/27/2017.\nA: 02/27/2017",
-	)
-	llm := scripted("gpt-4o",
-		"Apr 30 -> May 1.\n####\n05/01/2021",
-		"3:40 + 1:35 = 5:15.\n####\n5:15 pm",
-		"Born 02/28/2001; 16th birthday 02/28/2017; minus 1 day.\n####\n02/27/2017",
-	)
-
-	meter, err := coco.NewMeter(coco.MeterOptions{Budget: coco.Dollars(1)})
+	slm, llm := trace.SLM(), trace.LLM()
+	c, err := coco.New(slm, llm, coco.WithSamples(5), coco.WithBudget(coco.Dollars(1)))
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
-	fmt.Println("Scripted answers (offline stand-ins for llama3.2:3b and gpt-4o):")
-	for _, task := range tasks {
-		req := coco.Request{
-			Messages:  []coco.Message{{Role: coco.RoleSystem, Content: "Answer briefly."}, {Role: coco.RoleUser, Content: task}},
-			MaxTokens: 256,
-		}
-		for _, step := range []struct {
-			stage string
-			model coco.Model
-		}{{coco.StageSLM, slm}, {coco.StageLLM, llm}} {
-			resp, rec, err := meter.Call(ctx, step.stage, step.model, req)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("  %-3s %-12s %4d in %4d out %14s  %q\n", rec.Stage, rec.Model,
-				rec.Usage.InputTokens, rec.Usage.OutputTokens, rec.Cost, lastLine(resp.Samples[0].Text))
-		}
-	}
 
-	report := meter.Report()
-	fmt.Println()
-	fmt.Print(report)
-	allLLM, err := meter.Counterfactual("gpt-4o")
-	if err != nil {
-		return err
+	fmt.Printf("Coco quickstart: scripted answers replayed from %s\n", tracePath)
+	fmt.Printf("SLM %s (%d samples a task), LLM %s, threshold %.2f\n\n", slm.Name(), 5, llm.Name(), coco.DefaultThreshold)
+	fmt.Printf("%-4s %-5s %10s  %-12s %-7s %11s %11s\n", "task", "route", "confidence", "answer", "right", "cost", "LLM-only")
+	var x coco.StandardAnswers
+	var cost, llmOnly coco.Money
+	right := 0
+	for i, task := range trace.Tasks {
+		r, err := c.Run(context.Background(), task.Question)
+		if err != nil {
+			return err
+		}
+		ok := r.Normalized == x.Normalize(task.Gold)
+		if ok {
+			right++
+		}
+		cost += r.Cost
+		llmOnly += r.LLMOnlyCost
+		fmt.Printf("%-4d %-5s %10.3f  %-12s %-7v %11s %11s\n", i+1, r.Route, r.Confidence, r.Answer, ok, r.Cost, r.LLMOnlyCost)
+		for _, d := range r.Degraded {
+			fmt.Printf("     degraded: %s\n", d)
+		}
 	}
-	fmt.Printf("\nthe same calls all on gpt-4o: %s (spent %s)\n", allLLM, report.Total.Cost)
+	fmt.Printf("\n%d of %d answers right.\n\n", right, len(trace.Tasks))
+	fmt.Print(c.Meter().Report())
+	fmt.Printf("\nspent %s; the same tasks sent straight to %s: about %s (saved %s, %.0f%%)\n",
+		cost, llm.Name(), llmOnly, llmOnly-cost, 100*float64(llmOnly-cost)/float64(max(llmOnly, 1)))
+	fmt.Println(strings.TrimSpace(`
+LLM-only is an estimate: each task's direct prompt, counted in the LLM's
+tokenizer, and as many output tokens as an average SLM sample.`))
 	return nil
-}
-
-func lastLine(s string) string {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '\n' {
-			return s[i+1:]
-		}
-	}
-	return s
 }
