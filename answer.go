@@ -49,13 +49,22 @@ var (
 
 // Extract implements AnswerExtractor.
 func (StandardAnswers) Extract(text string) string {
+	a, _ := locateAnswer(text)
+	return a
+}
+
+// locateAnswer finds the final answer in text as StandardAnswers.Extract
+// documents, and where the answer's section begins (the separator, the
+// \boxed, the answer line...): the text before it is the reasoning. at is
+// len(text) when there is no answer.
+func locateAnswer(text string) (answer string, at int) {
 	if i := strings.LastIndex(text, "####"); i >= 0 {
 		if a := firstLine(text[i+4:]); a != "" {
-			return a
+			return a, i
 		}
 	}
-	if a := lastBoxed(text); a != "" {
-		return a
+	if a, i := lastBoxed(text); a != "" {
+		return a, i
 	}
 	if ms := reAnswerLine.FindAllStringSubmatchIndex(text, -1); ms != nil {
 		// The last answer line decides. If it is bare ("Answer:" with the
@@ -63,28 +72,35 @@ func (StandardAnswers) Extract(text string) string {
 		// if nothing follows, the model gave no answer.
 		last := ms[len(ms)-1]
 		if a := strings.TrimSpace(text[last[2]:last[3]]); a != "" {
-			return cleanAnswer(a)
+			return cleanAnswer(a), last[0]
 		}
-		return firstLine(text[last[1]:])
+		if a := firstLine(text[last[1]:]); a != "" {
+			return a, last[0]
+		}
+		return "", len(text)
 	}
-	if ms := reAnswerIs.FindAllStringSubmatch(text, -1); ms != nil {
-		if a := strings.TrimSpace(ms[len(ms)-1][1]); a != "" {
-			return cleanAnswer(a)
+	if ms := reAnswerIs.FindAllStringSubmatchIndex(text, -1); ms != nil {
+		last := ms[len(ms)-1]
+		if a := strings.TrimSpace(text[last[2]:last[3]]); a != "" {
+			return cleanAnswer(a), last[0]
 		}
 	}
-	return trailingNumber(text)
+	if n, i := trailingNumber(text); n != "" {
+		return n, i
+	}
+	return "", len(text)
 }
 
 // trailingNumber returns the number the text ends with ("... so she pays
-// $18.50." ends with $18.50), or "".
-func trailingNumber(text string) string {
+// $18.50." ends with $18.50) and where it starts, or "".
+func trailingNumber(text string) (string, int) {
 	t := strings.TrimRight(text, " \t\r\n.!*_")
 	ms := reNumber.FindAllStringIndex(t, -1)
 	if ms == nil || ms[len(ms)-1][1] != len(t) {
-		return ""
+		return "", len(text)
 	}
 	last := ms[len(ms)-1]
-	return t[last[0]:last[1]]
+	return t[last[0]:last[1]], last[0]
 }
 
 // firstLine returns the first non-blank line of s, trimmed.
@@ -103,12 +119,14 @@ func cleanAnswer(a string) string {
 	return strings.TrimSuffix(a, ".")
 }
 
-// lastBoxed returns the content of the last \boxed{...}, braces balanced.
-func lastBoxed(text string) string {
+// lastBoxed returns the content of the last \boxed{...}, braces balanced, and
+// where the \boxed starts.
+func lastBoxed(text string) (string, int) {
 	locs := reBoxed.FindAllStringIndex(text, -1)
 	for i := len(locs) - 1; i >= 0; i-- {
 		start := locs[i][1]
 		depth := 1
+	scan:
 		for j := start; j < len(text); j++ {
 			switch text[j] {
 			case '{':
@@ -117,14 +135,14 @@ func lastBoxed(text string) string {
 				depth--
 				if depth == 0 {
 					if a := strings.TrimSpace(text[start:j]); a != "" {
-						return a
+						return a, locs[i][0]
 					}
-					j = len(text)
+					break scan
 				}
 			}
 		}
 	}
-	return ""
+	return "", len(text)
 }
 
 var monthNumber = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,

@@ -82,10 +82,10 @@ func New(slm, llm Model, opts ...Option) (*Coco, error) {
 		cfg.compressor = IdentityCompressor{}
 	}
 	if cfg.prompter == nil {
-		cfg.prompter = DirectPrompter{}
+		cfg.prompter = SketchPrompt{}
 	}
 	if cfg.aligner == nil {
-		cfg.aligner = LLMRationale{}
+		cfg.aligner = StepAligner{Extractor: cfg.extractor}
 	}
 	c.meter = cfg.meter
 	if c.meter == nil {
@@ -121,7 +121,8 @@ type Result struct {
 	// Normalized its normal form (see AnswerExtractor).
 	Answer, Normalized string
 	// Rationale is the reasoning that leads to Answer: the SLM sample that
-	// gave it, or the aligner's rationale when the LLM answered.
+	// gave it, or the aligner's fused rationale when the LLM answered
+	// (rewritten in full sentences by the SLM with WithSLMExpansion).
 	Rationale string
 
 	// Route is the model whose answer this is, and Reason why.
@@ -138,6 +139,10 @@ type Result struct {
 	SLMAnswer, LLMAnswer string
 	// Compression reports what the compressor did, if the LLM was called.
 	Compression *Compressed
+	// Sketch is the LLM's reasoning steps and answer, and Alignment how they
+	// align with the SLM's (its Score and step kinds), when the LLM answered.
+	Sketch    *Sketch
+	Alignment *Alignment
 
 	// Calls holds every metered call the task made, in order; Usage and Cost
 	// add them up.
@@ -294,21 +299,60 @@ func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Att
 		return nil
 	}
 	text := resp.Samples[0].Text
-	raw := c.cfg.extractor.Extract(text)
-	r.Answer, r.Normalized, r.LLMAnswer = raw, c.cfg.extractor.Normalize(raw), c.cfg.extractor.Normalize(raw)
-	if raw == "" {
-		r.Degraded = append(r.Degraded, "no answer found in the LLM's text")
+	sk, err := c.cfg.prompter.Parse(text)
+	if err != nil || sk == nil {
+		if c.cfg.strict || a == nil || r.SLMAnswer == "" {
+			return &StageError{Stage: StageLLM, Model: c.llmName, Err: fmt.Errorf("parsing the answer: %w", err)}
+		}
+		r.Degraded = append(r.Degraded, "no answer in the LLM's text, SLM answer kept: "+errorLine(err))
+		r.Route, r.Reason = RouteSLM, "the LLM gave no answer; the router wanted the LLM ("+r.Reason+")"
+		c.answerFromSLM(r, a)
+		return nil
 	}
-	al, err := c.cfg.aligner.Align(ctx, a, text)
+	r.Sketch = sk
+	r.Answer, r.Normalized = sk.Answer, c.cfg.extractor.Normalize(sk.Answer)
+	r.LLMAnswer = r.Normalized
+	if !sk.Separated {
+		r.Degraded = append(r.Degraded, "the LLM did not use the answer separator; its answer was found by fallback")
+	}
+	al, err := c.cfg.aligner.Align(ctx, a, sk)
 	if err != nil || al == nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		r.Degraded = append(r.Degraded, "aligner failed, rationale is the LLM's text: "+errorLine(err))
-		al = &Alignment{Rationale: text}
+		al = &Alignment{Rationale: text, Answer: sk.Answer}
 	}
+	r.Alignment = al
 	r.Rationale = al.Rationale
+	if c.cfg.expand {
+		c.expand(ctx, r)
+	}
 	return nil
+}
+
+// expandInstruction asks the SLM to turn a terse rationale into prose.
+const expandInstruction = "Rewrite the reasoning below as a short explanation in full sentences. " +
+	"Keep every number, date and name exactly as written, add no new steps, and end with the line \"A: <answer>\" giving the same answer."
+
+// expand has the SLM rewrite the fused rationale in full sentences, metered
+// under StageAlign. The rewrite replaces the rationale only if it ends in the
+// same answer; otherwise the terse rationale stays, marked degraded.
+func (c *Coco) expand(ctx context.Context, r *Result) {
+	req := Request{Messages: []Message{{Role: RoleSystem, Content: expandInstruction}, {Role: RoleUser, Content: r.Rationale}},
+		MaxTokens: c.cfg.slmMaxTokens, Samples: 1}
+	resp, rec, err := c.meter.Call(ctx, StageAlign, c.slm, req)
+	c.record(r, rec, err)
+	if err != nil {
+		r.Degraded = append(r.Degraded, "SLM expansion of the rationale failed: "+errorLine(err))
+		return
+	}
+	text := resp.Samples[0].Text
+	if c.cfg.extractor.Normalize(c.cfg.extractor.Extract(text)) != r.Normalized {
+		r.Degraded = append(r.Degraded, "SLM expansion changed the answer; the terse rationale is kept")
+		return
+	}
+	r.Rationale = text
 }
 
 // settle adds up the task's calls and prices the LLM-only counterfactual.

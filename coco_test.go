@@ -3,6 +3,7 @@ package coco_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +72,13 @@ func TestRunEscalatesToLLM(t *testing.T) {
 	assert.Equal(t, "05/01/2021", r.Answer)
 	assert.Equal(t, "05/01/2021", r.LLMAnswer)
 	assert.Equal(t, "05/01/2021", r.SLMAnswer)
-	assert.Equal(t, "Yesterday + 1 day.\nA: 05/01/2021", r.Rationale)
+	assert.Equal(t, "1. Yesterday + 1 day.\nAnswer: 05/01/2021", r.Rationale, "the SLM's sample has no steps: the LLM's sketch")
+	require.NotNil(t, r.Sketch)
+	assert.Equal(t, []string{"Yesterday + 1 day."}, r.Sketch.Steps)
+	assert.False(t, r.Sketch.Separated)
+	require.NotNil(t, r.Alignment)
+	assert.True(t, r.Alignment.AnswersAgree)
+	assert.Contains(t, r.Degraded, "the LLM did not use the answer separator; its answer was found by fallback")
 	require.Len(t, r.Calls, 2)
 	u, cost := r.StageCost(coco.StageLLM)
 	assert.Equal(t, coco.Usage{InputTokens: 60, OutputTokens: 12}, u)
@@ -302,4 +309,44 @@ func TestRunConcurrentMeterTotals(t *testing.T) {
 	assert.Equal(t, sum, rep.Total.Cost)
 	assert.Equal(t, usage, rep.Total.Usage)
 	assert.Equal(t, n+n/2, rep.Total.Calls)
+}
+
+func TestRunSLMExpansion(t *testing.T) {
+	t.Parallel()
+	unsure := cocotest.Answers("Born 02/28/2001.\nA: 02/27/2017", "A: 02/28/2017", "A: 02/26/2017")
+	llm := cocotest.NewModel("gpt-4o").Default(cocotest.Answers("born 02/28/2001\nbirthday 02/28/2017\nminus 1 day\n####\n02/27/2017"))
+
+	slm := cocotest.NewModel("llama3.2:3b").Then(unsure,
+		cocotest.Answers("She was born on 02/28/2001, so her 16th birthday is 02/28/2017, and the day before is 02/27/2017.\nA: 02/27/2017"))
+	c := newCoco(t, slm, llm, coco.WithSamples(3), coco.WithSLMExpansion(true))
+	r, err := c.Run(context.Background(), task)
+	require.NoError(t, err)
+	assert.Equal(t, coco.RouteLLM, r.Route)
+	assert.Contains(t, r.Rationale, "She was born on 02/28/2001")
+	require.Len(t, r.Calls, 3)
+	assert.Equal(t, coco.StageAlign, r.Calls[2].Stage, "the expansion is metered under its own stage")
+	assert.Equal(t, "llama3.2:3b", r.Calls[2].Model)
+	expReq := slm.Requests()[1]
+	assert.Contains(t, expReq.Messages[1].Content, "Answer: 02/27/2017", "the SLM expands the fused rationale")
+
+	slm = cocotest.NewModel("llama3.2:3b").Then(unsure, cocotest.Answers("So the answer is 03/01/2017.\nA: 03/01/2017"))
+	c = newCoco(t, slm, llm, coco.WithSamples(3), coco.WithSLMExpansion(true))
+	r, err = c.Run(context.Background(), task)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(r.Rationale, "1. "), "an expansion that changes the answer is discarded")
+	assert.Contains(t, r.Degraded, "SLM expansion changed the answer; the terse rationale is kept")
+}
+
+func TestRunLLMWithoutAnswer(t *testing.T) {
+	t.Parallel()
+	slm := cocotest.NewModel("llama3.2:3b").Default(cocotest.Answers("A: 1", "A: 2", "A: 3"))
+	llm := cocotest.NewModel("gpt-4o").Default(cocotest.Answers("I would rather not say."))
+	r, err := newCoco(t, slm, llm, coco.WithSamples(3)).Run(context.Background(), task)
+	require.NoError(t, err)
+	assert.Equal(t, coco.RouteSLM, r.Route)
+	assert.Equal(t, "1", r.Answer)
+	assert.Contains(t, r.Reason, "the LLM gave no answer")
+
+	_, err = newCoco(t, slm, llm, coco.WithSamples(3), coco.WithStrict(true)).Run(context.Background(), task)
+	assert.ErrorIs(t, err, coco.ErrNoAnswer)
 }

@@ -34,6 +34,7 @@ type config struct {
 	prompter     SketchPrompter
 	aligner      Aligner
 	strict       bool
+	expand       bool
 }
 
 // Hooks are optional functions Coco calls as a task moves through the
@@ -204,7 +205,8 @@ func WithCompressor(x Compressor) Option {
 	})
 }
 
-// WithSketchPrompter sets how the LLM is prompted (default DirectPrompter).
+// WithSketchPrompter sets how the LLM is prompted and its text parsed
+// (default SketchPrompt: a short sketch and the answer after "####").
 func WithSketchPrompter(p SketchPrompter) Option {
 	return optionFunc(func(c *config) error {
 		if p == nil {
@@ -216,13 +218,23 @@ func WithSketchPrompter(p SketchPrompter) Option {
 }
 
 // WithAligner sets how the rationale is built from both models' reasoning
-// (default LLMRationale: the LLM's text).
+// (default StepAligner).
 func WithAligner(a Aligner) Option {
 	return optionFunc(func(c *config) error {
 		if a == nil {
 			return errors.New("coco: WithAligner(nil)")
 		}
 		c.aligner = a
+		return nil
+	})
+}
+
+// WithSLMExpansion makes the SLM rewrite the fused rationale in full sentences
+// when the LLM answered (default false). It costs one more SLM call, metered
+// under StageAlign; a rewrite that changes the answer is discarded.
+func WithSLMExpansion(expand bool) Option {
+	return optionFunc(func(c *config) error {
+		c.expand = expand
 		return nil
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/coco-llm/coco"
 )
@@ -182,18 +183,19 @@ func lastUser(msgs []coco.Message) string {
 func TokenLogprobs(text string, logprob float64) []coco.TokenLogprob {
 	var out []coco.TokenLogprob
 	start := 0
-	rs := []rune(text)
-	pos := 0 // byte offset of rs[i]
-	for i, r := range rs {
-		next := pos + len(string(r))
-		boundary := i+1 == len(rs) ||
-			unicode.IsPunct(r) || unicode.IsPunct(rs[i+1]) ||
-			(!unicode.IsSpace(r) && unicode.IsSpace(rs[i+1]))
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		next := i + size
+		boundary := next == len(text)
+		if !boundary {
+			after, _ := utf8.DecodeRuneInString(text[next:])
+			boundary = unicode.IsPunct(r) || unicode.IsPunct(after) || (!unicode.IsSpace(r) && unicode.IsSpace(after))
+		}
 		if boundary {
 			out = append(out, coco.TokenLogprob{Token: text[start:next], Logprob: logprob})
 			start = next
 		}
-		pos = next
+		i = next
 	}
 	return out
 }

@@ -14,7 +14,9 @@
 //   - oracle: escalates exactly the tasks the SLM's vote gets wrong.
 //
 // Each strategy's threshold is swept over all its distinct scores to draw its
-// cost/accuracy frontier. Nothing is fit on the tasks it is scored on: the
+// cost/accuracy frontier. The LLM is prompted with coco.FullPrompter, as its
+// recorded full chains of thought were made; what sketch prompting saves in
+// output tokens cannot be replayed. Nothing is fit on the tasks it is scored on: the
 // held-out figure calibrates on the first half of the tasks and applies the
 // threshold to the second. LLM prices come from coco's price table; the SLM
 // costs $0 unless -slm-price gives its input and output price in USD per
@@ -169,11 +171,15 @@ func run(path string, k int, jsonOut, plotOut, slmPrice string, seed uint64) err
 // one with a threshold no confidence reaches (every task to the LLM, for the
 // LLM's answer and cost on every task).
 func runTasks(trace *replay.Trace, slm, llm coco.Model, prices *coco.PriceTable, k int) ([]outcome, error) {
-	def, err := coco.New(slm, llm, coco.WithSamples(k), coco.WithPrices(prices))
+	// The LLM's recorded outputs are full chains of thought, so the LLM is
+	// prompted as they were made (FullPrompter): a sketch prompt's few-shot
+	// input would be paid for here without its shorter output.
+	full := coco.WithSketchPrompter(coco.FullPrompter{})
+	def, err := coco.New(slm, llm, coco.WithSamples(k), coco.WithPrices(prices), full)
 	if err != nil {
 		return nil, err
 	}
-	always, err := coco.New(slm, llm, coco.WithSamples(k), coco.WithPrices(prices), coco.WithThreshold(math.Inf(1)))
+	always, err := coco.New(slm, llm, coco.WithSamples(k), coco.WithPrices(prices), full, coco.WithThreshold(math.Inf(1)))
 	if err != nil {
 		return nil, err
 	}

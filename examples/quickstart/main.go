@@ -59,6 +59,10 @@ func run(tracePath string) error {
 		cost += r.Cost
 		llmOnly += r.LLMOnlyCost
 		fmt.Printf("%-4d %-5s %10.3f  %-12s %-7v %11s %11s\n", i+1, r.Route, r.Confidence, r.Answer, ok, r.Cost, r.LLMOnlyCost)
+		if r.Alignment != nil {
+			fmt.Printf("     LLM sketch of %d steps; alignment with the SLM %.2f; rationale:\n", len(r.Sketch.Steps), r.Alignment.Score)
+			fmt.Printf("       %s\n", strings.ReplaceAll(r.Rationale, "\n", "\n       "))
+		}
 		for _, d := range r.Degraded {
 			fmt.Printf("     degraded: %s\n", d)
 		}
