@@ -179,6 +179,31 @@ func (r *Result) StageCost(stage string) (Usage, Money) {
 // was needed but could not be used); otherwise a Result, whose Degraded field
 // says what went wrong on the way.
 func (c *Coco) Run(ctx context.Context, task string) (*Result, error) {
+	return c.run(ctx, task, overrides{})
+}
+
+// overrides are per-call settings from a langchaingo call: they cap or set
+// what every model call of the task asks for.
+type overrides struct {
+	maxTokens   int      // caps each call's MaxTokens; 0: no cap
+	temperature *float64 // the SLM's sampling temperature
+	stop        []string // stop sequences of every call
+}
+
+func (o overrides) apply(req Request, slm bool) Request {
+	if o.maxTokens > 0 && (req.MaxTokens == 0 || o.maxTokens < req.MaxTokens) {
+		req.MaxTokens = o.maxTokens
+	}
+	if slm && o.temperature != nil {
+		req.Temperature = o.temperature
+	}
+	if len(o.stop) > 0 {
+		req.Stop = append(append([]string(nil), req.Stop...), o.stop...)
+	}
+	return req
+}
+
+func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, error) {
 	if strings.TrimSpace(task) == "" {
 		return nil, ErrEmptyTask
 	}
@@ -186,7 +211,7 @@ func (c *Coco) Run(ctx context.Context, task string) (*Result, error) {
 		return nil, errors.New("coco: task is not valid UTF-8")
 	}
 	r := &Result{}
-	attempt, slmErr := c.attemptSLM(ctx, task, r)
+	attempt, slmErr := c.attemptSLM(ctx, task, r, o)
 	if slmErr != nil && ctx.Err() != nil {
 		return nil, slmErr
 	}
@@ -211,7 +236,7 @@ func (c *Coco) Run(ctx context.Context, task string) (*Result, error) {
 		}
 	}
 	if c.cfg.hooks.OnRoute != nil {
-		c.cfg.hooks.OnRoute(d, r.Confidence)
+		c.cfg.hooks.OnRoute(ctx, d, r.Confidence)
 	}
 
 	r.Route, r.Reason = d.Route, d.Reason
@@ -220,20 +245,22 @@ func (c *Coco) Run(ctx context.Context, task string) (*Result, error) {
 		if r.SLMAnswer == "" {
 			r.Degraded = append(r.Degraded, "the router kept the SLM, which gave no answer")
 		}
-	} else if err := c.answerFromLLM(ctx, task, r, attempt); err != nil {
+	} else if err := c.answerFromLLM(ctx, task, r, attempt, o); err != nil {
 		return nil, err
 	}
 	c.settle(r, task, attempt)
+	if c.cfg.hooks.OnDone != nil {
+		c.cfg.hooks.OnDone(ctx, r)
+	}
 	return r, nil
 }
 
 // attemptSLM asks the SLM and scores nothing yet; it returns nil when the call
 // failed or no sample had an answer.
-func (c *Coco) attemptSLM(ctx context.Context, task string, r *Result) (*Attempt, error) {
-	req := Request{Messages: directMessages(task), MaxTokens: c.cfg.slmMaxTokens,
-		Samples: c.cfg.samples, Temperature: c.cfg.temperature, Logprobs: true}
-	resp, rec, err := c.meter.Call(ctx, StageSLM, c.slm, req)
-	c.record(r, rec, err)
+func (c *Coco) attemptSLM(ctx context.Context, task string, r *Result, o overrides) (*Attempt, error) {
+	req := o.apply(Request{Messages: directMessages(task), MaxTokens: c.cfg.slmMaxTokens,
+		Samples: c.cfg.samples, Temperature: c.cfg.temperature, Logprobs: true}, true)
+	resp, err := c.call(ctx, r, StageSLM, c.slm, c.slmName, req)
 	if err != nil {
 		return nil, err
 	}
@@ -251,15 +278,20 @@ func (c *Coco) attemptSLM(ctx context.Context, task string, r *Result) (*Attempt
 	return a, nil
 }
 
-// record keeps a call's record on the result (a failed call that was not
-// billed has an empty record) and tells the hook.
-func (c *Coco) record(r *Result, rec Record, err error) {
+// call makes one metered model call, tells the hooks, and keeps its record
+// on the result (a failed call that was not billed has no record).
+func (c *Coco) call(ctx context.Context, r *Result, stage string, m Model, name string, req Request) (*Response, error) {
+	if c.cfg.hooks.OnCallStart != nil {
+		c.cfg.hooks.OnCallStart(ctx, stage, name, req)
+	}
+	resp, rec, err := c.meter.Call(ctx, stage, m, req)
 	if rec.Stage != "" {
 		r.Calls = append(r.Calls, rec)
 	}
 	if c.cfg.hooks.OnCall != nil {
-		c.cfg.hooks.OnCall(rec, err)
+		c.cfg.hooks.OnCall(ctx, rec, resp, err)
 	}
+	return resp, err
 }
 
 func (c *Coco) answerFromSLM(r *Result, a *Attempt) {
@@ -272,7 +304,7 @@ func (c *Coco) answerFromSLM(r *Result, a *Attempt) {
 	}
 }
 
-func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Attempt) error {
+func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Attempt, o overrides) error {
 	comp, err := c.cfg.compressor.Compress(ctx, CompressRequest{Question: task, Rate: 1, Model: c.llmName})
 	if err != nil || comp == nil {
 		if ctx.Err() != nil {
@@ -282,9 +314,11 @@ func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Att
 		comp = &Compressed{Text: task, RequestedRate: 1, AchievedRate: 1}
 	}
 	r.Compression = comp
-	req := c.cfg.prompter.Prompt(comp.Text, a)
-	resp, rec, err := c.meter.Call(ctx, StageLLM, c.llm, req)
-	c.record(r, rec, err)
+	if c.cfg.hooks.OnCompress != nil {
+		c.cfg.hooks.OnCompress(ctx, comp)
+	}
+	req := o.apply(c.cfg.prompter.Prompt(comp.Text, a), false)
+	resp, err := c.call(ctx, r, StageLLM, c.llm, c.llmName, req)
 	if err != nil {
 		if ctx.Err() != nil || c.cfg.strict || a == nil || r.SLMAnswer == "" {
 			return err
@@ -325,8 +359,11 @@ func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Att
 	}
 	r.Alignment = al
 	r.Rationale = al.Rationale
+	if c.cfg.hooks.OnAlign != nil {
+		c.cfg.hooks.OnAlign(ctx, al)
+	}
 	if c.cfg.expand {
-		c.expand(ctx, r)
+		c.expand(ctx, r, o)
 	}
 	return nil
 }
@@ -338,11 +375,10 @@ const expandInstruction = "Rewrite the reasoning below as a short explanation in
 // expand has the SLM rewrite the fused rationale in full sentences, metered
 // under StageAlign. The rewrite replaces the rationale only if it ends in the
 // same answer; otherwise the terse rationale stays, marked degraded.
-func (c *Coco) expand(ctx context.Context, r *Result) {
-	req := Request{Messages: []Message{{Role: RoleSystem, Content: expandInstruction}, {Role: RoleUser, Content: r.Rationale}},
-		MaxTokens: c.cfg.slmMaxTokens, Samples: 1}
-	resp, rec, err := c.meter.Call(ctx, StageAlign, c.slm, req)
-	c.record(r, rec, err)
+func (c *Coco) expand(ctx context.Context, r *Result, o overrides) {
+	req := o.apply(Request{Messages: []Message{{Role: RoleSystem, Content: expandInstruction}, {Role: RoleUser, Content: r.Rationale}},
+		MaxTokens: c.cfg.slmMaxTokens, Samples: 1}, false)
+	resp, err := c.call(ctx, r, StageAlign, c.slm, c.slmName, req)
 	if err != nil {
 		r.Degraded = append(r.Degraded, "SLM expansion of the rationale failed: "+errorLine(err))
 		return

@@ -251,22 +251,29 @@ func nan() float64 { var z float64; return z / z }
 func TestRunHooks(t *testing.T) {
 	t.Parallel()
 	slm := cocotest.NewModel("llama3.2:3b").Default(cocotest.Answers("A: 1", "A: 2", "A: 3"))
-	llm := cocotest.NewModel("gpt-4o").Default(cocotest.Answers("A: 2"))
+	llm := cocotest.NewModel("gpt-4o").Default(cocotest.Answers("one step\n####\n2"))
 	var mu sync.Mutex
-	var calls []string
-	var routes []coco.Route
-	c := newCoco(t, slm, llm, coco.WithSamples(3), coco.WithHooks(coco.Hooks{
-		OnCall: func(rec coco.Record, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls = append(calls, rec.Stage+"/"+rec.Model)
+	var events []string
+	add := func(e string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}
+	first := coco.Hooks{
+		OnCallStart: func(ctx context.Context, stage, model string, req coco.Request) { add("start " + stage + "/" + model) },
+		OnCall: func(ctx context.Context, rec coco.Record, resp *coco.Response, err error) {
+			add("call " + rec.Stage + "/" + rec.Model)
 		},
-		OnRoute: func(d coco.Decision, conf float64) { routes = append(routes, d.Route) },
-	}))
+		OnRoute:    func(ctx context.Context, d coco.Decision, conf float64) { add("route " + string(d.Route)) },
+		OnCompress: func(ctx context.Context, c *coco.Compressed) { add("compress") },
+		OnAlign:    func(ctx context.Context, a *coco.Alignment) { add("align") },
+	}
+	second := coco.Hooks{OnDone: func(ctx context.Context, r *coco.Result) { add("done " + r.Answer) }}
+	c := newCoco(t, slm, llm, coco.WithSamples(3), coco.WithHooks(coco.CombineHooks(first, second, coco.Hooks{})))
 	_, err := c.Run(context.Background(), task)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"slm/llama3.2:3b", "llm/gpt-4o"}, calls)
-	assert.Equal(t, []coco.Route{coco.RouteLLM}, routes)
+	assert.Equal(t, []string{"start slm/llama3.2:3b", "call slm/llama3.2:3b", "route llm", "compress",
+		"start llm/gpt-4o", "call llm/gpt-4o", "align", "done 2"}, events)
 }
 
 func TestRunConcurrentMeterTotals(t *testing.T) {

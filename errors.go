@@ -3,6 +3,9 @@ package coco
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Every error the package returns either is one of these or wraps
@@ -65,4 +68,83 @@ func trimPrefix(err error) string {
 		return s[len(p):]
 	}
 	return s
+}
+
+// Sentinels for provider errors; a *ProviderError matches the one of its
+// status (errors.Is(err, ErrRateLimited)).
+var (
+	// ErrUnauthorized: the provider refused the credentials (401, 403).
+	ErrUnauthorized = errors.New("coco: provider refused the credentials")
+	// ErrRateLimited: the provider asks to slow down (429).
+	ErrRateLimited = errors.New("coco: provider rate limit")
+	// ErrProviderUnavailable: the provider failed or timed out (408, 5xx).
+	ErrProviderUnavailable = errors.New("coco: provider unavailable")
+	// ErrBadResponse: the provider's response could not be read (malformed
+	// JSON, a truncated stream, an empty answer).
+	ErrBadResponse = errors.New("coco: unreadable provider response")
+)
+
+// ProviderError is an error response from a model provider, or a response that
+// could not be read. Its message never holds the request, the prompt or a key.
+type ProviderError struct {
+	Provider   string        // "openai-compatible", "ollama", ...
+	StatusCode int           // the HTTP status; 0 when there was no readable response
+	RetryAfter time.Duration // the provider's Retry-After, 0 if it sent none
+	Message    string        // the provider's own message, shortened
+	Err        error         // the underlying error, if any
+}
+
+func (e *ProviderError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "coco: %s", e.Provider)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	} else if e.Err != nil {
+		fmt.Fprintf(&b, ": %s", trimPrefix(e.Err))
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *ProviderError) Unwrap() error { return e.Err }
+
+// Is matches the sentinel of e's status.
+func (e *ProviderError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.StatusCode == 401 || e.StatusCode == 403
+	case ErrRateLimited:
+		return e.StatusCode == 429
+	case ErrProviderUnavailable:
+		return e.StatusCode == 408 || e.StatusCode >= 500
+	case ErrBadResponse:
+		return e.StatusCode == 0 || (e.StatusCode >= 200 && e.StatusCode < 300)
+	}
+	return false
+}
+
+// Retryable reports whether the same request may succeed later: rate limits,
+// timeouts, server errors and unreadable responses are; other 4xx are not.
+func (e *ProviderError) Retryable() bool {
+	return e.Is(ErrRateLimited) || e.Is(ErrProviderUnavailable) || e.Is(ErrBadResponse)
+}
+
+// ShortMessage trims a provider's message to one line of at most 200 bytes
+// (cut at a rune boundary), for ProviderError.Message.
+func ShortMessage(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= 200 {
+		return s
+	}
+	cut := 200
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

@@ -1,9 +1,11 @@
 package coco
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 )
 
 // Option configures a Coco. Options are applied in order, and where two set the
@@ -38,15 +40,65 @@ type config struct {
 }
 
 // Hooks are optional functions Coco calls as a task moves through the
-// pipeline; any may be nil. They run synchronously on the goroutine of Run, so
-// they must be quick and safe for concurrent use. They never receive the
-// prompt or an API key.
+// pipeline; any may be nil. They run synchronously on the goroutine of Run,
+// so they must be quick and safe for concurrent use. OnCallStart receives the
+// request, prompt included: a hook that logs must not print it.
 type Hooks struct {
+	// OnCallStart runs before every model call.
+	OnCallStart func(ctx context.Context, stage, model string, req Request)
 	// OnCall runs after every model call, with its record (stage, model,
-	// usage, cost) and its error, if any.
-	OnCall func(rec Record, err error)
+	// usage, cost; empty if the call failed unbilled), its response (nil on
+	// error) and its error.
+	OnCall func(ctx context.Context, rec Record, resp *Response, err error)
 	// OnRoute runs after the router has decided, with the confidence.
-	OnRoute func(d Decision, confidence float64)
+	OnRoute func(ctx context.Context, d Decision, confidence float64)
+	// OnCompress runs after the compressor, when the LLM is needed.
+	OnCompress func(ctx context.Context, c *Compressed)
+	// OnAlign runs after the aligner, when the LLM answered.
+	OnAlign func(ctx context.Context, a *Alignment)
+	// OnDone runs when a task has its result.
+	OnDone func(ctx context.Context, r *Result)
+}
+
+// CombineHooks returns hooks that call each of hs's hooks in order.
+func CombineHooks(hs ...Hooks) Hooks {
+	var out Hooks
+	for _, h := range hs {
+		out.OnCallStart = chain2(out.OnCallStart, h.OnCallStart, func(a, b func(context.Context, string, string, Request)) func(context.Context, string, string, Request) {
+			return func(ctx context.Context, s, m string, r Request) { a(ctx, s, m, r); b(ctx, s, m, r) }
+		})
+		out.OnCall = chain2(out.OnCall, h.OnCall, func(a, b func(context.Context, Record, *Response, error)) func(context.Context, Record, *Response, error) {
+			return func(ctx context.Context, rec Record, resp *Response, err error) { a(ctx, rec, resp, err); b(ctx, rec, resp, err) }
+		})
+		out.OnRoute = chain2(out.OnRoute, h.OnRoute, func(a, b func(context.Context, Decision, float64)) func(context.Context, Decision, float64) {
+			return func(ctx context.Context, d Decision, c float64) { a(ctx, d, c); b(ctx, d, c) }
+		})
+		out.OnCompress = chain2(out.OnCompress, h.OnCompress, func(a, b func(context.Context, *Compressed)) func(context.Context, *Compressed) {
+			return func(ctx context.Context, c *Compressed) { a(ctx, c); b(ctx, c) }
+		})
+		out.OnAlign = chain2(out.OnAlign, h.OnAlign, func(a, b func(context.Context, *Alignment)) func(context.Context, *Alignment) {
+			return func(ctx context.Context, al *Alignment) { a(ctx, al); b(ctx, al) }
+		})
+		out.OnDone = chain2(out.OnDone, h.OnDone, func(a, b func(context.Context, *Result)) func(context.Context, *Result) {
+			return func(ctx context.Context, r *Result) { a(ctx, r); b(ctx, r) }
+		})
+	}
+	return out
+}
+
+// chain2 returns b if a is nil, a if b is nil, and both (by join) otherwise.
+func chain2[F any](a, b F, join func(a, b F) F) F {
+	if isNilFunc(a) {
+		return b
+	}
+	if isNilFunc(b) {
+		return a
+	}
+	return join(a, b)
+}
+
+func isNilFunc[F any](f F) bool {
+	return any(f) == nil || reflect.ValueOf(f).IsNil()
 }
 
 // DefaultSamples is the number of SLM samples Coco asks for unless WithSamples
