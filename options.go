@@ -68,7 +68,10 @@ func CombineHooks(hs ...Hooks) Hooks {
 			return func(ctx context.Context, s, m string, r Request) { a(ctx, s, m, r); b(ctx, s, m, r) }
 		})
 		out.OnCall = chain2(out.OnCall, h.OnCall, func(a, b func(context.Context, Record, *Response, error)) func(context.Context, Record, *Response, error) {
-			return func(ctx context.Context, rec Record, resp *Response, err error) { a(ctx, rec, resp, err); b(ctx, rec, resp, err) }
+			return func(ctx context.Context, rec Record, resp *Response, err error) {
+				a(ctx, rec, resp, err)
+				b(ctx, rec, resp, err)
+			}
 		})
 		out.OnRoute = chain2(out.OnRoute, h.OnRoute, func(a, b func(context.Context, Decision, float64)) func(context.Context, Decision, float64) {
 			return func(ctx context.Context, d Decision, c float64) { a(ctx, d, c); b(ctx, d, c) }
