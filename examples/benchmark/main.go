@@ -21,6 +21,13 @@
 // threshold to the second. LLM prices come from coco's price table; the SLM
 // costs $0 unless -slm-price gives its input and output price in USD per
 // million tokens.
+//
+// With -live, the trace's questions go to the OpenAI-compatible endpoints of
+// the COCO_* environment variables instead (see openaicompat.ModelsFromEnv:
+// COCO_SLM_MODEL, COCO_LLM_MODEL, COCO_BASE_URL or COCO_SLM_BASE_URL and
+// COCO_LLM_BASE_URL, and their API keys): every strategy is then scored on the
+// live answers against the trace's gold answers, with -limit capping the
+// number of tasks (real calls cost real money).
 package main
 
 import (
@@ -39,6 +46,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/coco-llm/coco"
+	"github.com/coco-llm/coco/openaicompat"
 	"github.com/coco-llm/coco/replay"
 )
 
@@ -81,14 +89,16 @@ func main() {
 	plotOut := flag.String("plot", "", "draw the frontiers to this PNG file")
 	slmPrice := flag.String("slm-price", "", "SLM price as IN,OUT in USD per million tokens (default: $0)")
 	seed := flag.Uint64("seed", 1, "seed of the random strategy")
+	live := flag.Bool("live", false, "ask the endpoints of the COCO_* environment variables instead of replaying")
+	limit := flag.Int("limit", 0, "use only the first N tasks (0: all)")
 	flag.Parse()
-	if err := run(*traces, *samples, *jsonOut, *plotOut, *slmPrice, *seed); err != nil {
+	if err := run(*traces, *samples, *jsonOut, *plotOut, *slmPrice, *seed, *live, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "benchmark:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path string, k int, jsonOut, plotOut, slmPrice string, seed uint64) error {
+func run(path string, k int, jsonOut, plotOut, slmPrice string, seed uint64, live bool, limit int) error {
 	if path == "" {
 		return fmt.Errorf("-traces is required")
 	}
@@ -96,7 +106,20 @@ func run(path string, k int, jsonOut, plotOut, slmPrice string, seed uint64) err
 	if err != nil {
 		return err
 	}
-	slm, llm := trace.SLM(), trace.LLM()
+	if limit > 0 && limit < len(trace.Tasks) {
+		trace.Tasks = trace.Tasks[:limit]
+	}
+	var slm, llm namedModel = trace.SLM(), trace.LLM()
+	if live {
+		ls, ll, ok, err := openaicompat.ModelsFromEnv()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("-live needs COCO_SLM_MODEL, COCO_LLM_MODEL and a base URL for each (see openaicompat.ModelsFromEnv)")
+		}
+		slm, llm = ls, ll
+	}
 	prices := coco.DefaultPrices()
 	if slmPrice != "" {
 		p, err := parsePrice(slmPrice)
@@ -170,6 +193,12 @@ func run(path string, k int, jsonOut, plotOut, slmPrice string, seed uint64) err
 // default one (whose confidence, route and answer are the coco strategy's) and
 // one with a threshold no confidence reaches (every task to the LLM, for the
 // LLM's answer and cost on every task).
+// namedModel is a coco.Model with a name: a replayed or a live one.
+type namedModel interface {
+	coco.Model
+	Name() string
+}
+
 func runTasks(trace *replay.Trace, slm, llm coco.Model, prices *coco.PriceTable, k int) ([]outcome, error) {
 	// The LLM's recorded outputs are full chains of thought, so the LLM is
 	// prompted as they were made (FullPrompter): a sketch prompt's few-shot

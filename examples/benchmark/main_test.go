@@ -19,7 +19,7 @@ func TestBenchmarkOnSharedTrace(t *testing.T) {
 	}
 	dir := t.TempDir()
 	jsonPath, pngPath := filepath.Join(dir, "out.json"), filepath.Join(dir, "out.png")
-	require.NoError(t, run(sharedTrace, 10, jsonPath, pngPath, "", 1))
+	require.NoError(t, run(sharedTrace, 10, jsonPath, pngPath, "", 1, false, 0))
 
 	b, err := os.ReadFile(jsonPath)
 	require.NoError(t, err)
@@ -54,8 +54,8 @@ func TestBenchmarkOnSharedTrace(t *testing.T) {
 
 func TestRunNeedsTraces(t *testing.T) {
 	t.Parallel()
-	assert.Error(t, run("", 10, "", "", "", 1))
-	assert.Error(t, run("does-not-exist.jsonl", 10, "", "", "", 1))
+	assert.Error(t, run("", 10, "", "", "", 1, false, 0))
+	assert.Error(t, run("does-not-exist.jsonl", 10, "", "", "", 1, false, 0))
 	_, err := parsePrice("0.1")
 	assert.Error(t, err)
 	p, err := parsePrice("0.10,0.40")

@@ -8,6 +8,13 @@
 // the saving against sending every task to the LLM.
 //
 // Run it from the repository's root: go run ./examples/quickstart
+//
+// With COCO_SLM_MODEL and COCO_LLM_MODEL set, and a base URL for each
+// (COCO_BASE_URL, or COCO_SLM_BASE_URL and COCO_LLM_BASE_URL; keys in
+// COCO_API_KEY or COCO_SLM_API_KEY and COCO_LLM_API_KEY), it asks the same
+// questions of those OpenAI-compatible endpoints instead: real calls, real
+// money. Models missing from the price table are recorded at $0 and the
+// report lists them.
 package main
 
 import (
@@ -18,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/coco-llm/coco"
+	"github.com/coco-llm/coco/openaicompat"
 	"github.com/coco-llm/coco/replay"
 )
 
@@ -35,13 +43,31 @@ func run(tracePath string) error {
 	if err != nil {
 		return fmt.Errorf("%w (run from the repository's root, or pass -trace)", err)
 	}
-	slm, llm := trace.SLM(), trace.LLM()
-	c, err := coco.New(slm, llm, coco.WithSamples(5), coco.WithBudget(coco.Dollars(1)))
+	var slm, llm interface {
+		coco.Model
+		Name() string
+	} = trace.SLM(), trace.LLM()
+	opts := []coco.Option{coco.WithSamples(5), coco.WithBudget(coco.Dollars(1))}
+	source := "scripted answers replayed from " + tracePath
+	liveSLM, liveLLM, live, err := openaicompat.ModelsFromEnv()
+	if err != nil {
+		return err
+	}
+	if live {
+		slm, llm = liveSLM, liveLLM
+		meter, err := coco.NewMeter(coco.MeterOptions{Budget: coco.Dollars(1), AllowUnpriced: true})
+		if err != nil {
+			return err
+		}
+		opts = []coco.Option{coco.WithSamples(5), coco.WithMeter(meter)}
+		source = fmt.Sprintf("LIVE: %s and %s (the questions of %s)", liveSLM, liveLLM, tracePath)
+	}
+	c, err := coco.New(slm, llm, opts...)
 	if err != nil {
 		return err
 	}
 
-	fmt.Printf("Coco quickstart: scripted answers replayed from %s\n", tracePath)
+	fmt.Printf("Coco quickstart: %s\n", source)
 	fmt.Printf("SLM %s (%d samples a task), LLM %s, threshold %.2f\n\n", slm.Name(), 5, llm.Name(), coco.DefaultThreshold)
 	fmt.Printf("%-4s %-5s %10s  %-12s %-7s %11s %11s\n", "task", "route", "confidence", "answer", "right", "cost", "LLM-only")
 	var x coco.StandardAnswers
