@@ -6,11 +6,13 @@ test:
 	go vet ./...
 	go test -race ./...
 
-# Runs every fuzz target for FUZZTIME each (not part of CI).
+# Runs every fuzz target of every package for FUZZTIME each (not part of CI).
 FUZZTIME ?= 30s
 fuzz:
-	@for t in $$(go test -list 'Fuzz.*' . | grep ^Fuzz); do \
-		echo "== $$t"; go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) . || exit 1; \
+	@for pkg in $$(go list ./...); do \
+		for t in $$(go test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
+			echo "== $$pkg $$t"; go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
 	done
 
 bench:

@@ -72,6 +72,7 @@ func New(slm, llm Model, opts ...Option) (*Coco, error) {
 		t := 0.7
 		cfg.temperature = &t
 	}
+	cfg.retry = cfg.retry.withDefaults()
 	if cfg.slmMaxTokens == 0 {
 		cfg.slmMaxTokens = 512
 	}
@@ -156,6 +157,10 @@ type Result struct {
 	// negative when Coco cost more.
 	LLMOnlyCost, Saved Money
 
+	// Retries counts the model calls that were made again after a retryable
+	// failure (see RetryPolicy).
+	Retries int
+
 	// Estimated lists what was estimated rather than measured, and Degraded
 	// what did not go as designed, each a line a person can read.
 	Estimated, Degraded []string
@@ -174,10 +179,27 @@ func (r *Result) StageCost(stage string) (Usage, Money) {
 	return u, m
 }
 
-// Run answers one task. It returns an error when the task is invalid, the
-// context ends, or no model could answer (and, with WithStrict, when the LLM
-// was needed but could not be used); otherwise a Result, whose Degraded field
-// says what went wrong on the way.
+// Run answers one task. It returns an error when the task is invalid (empty,
+// not UTF-8, too large for the LLM's context window), when the context ends,
+// when no model could answer, and, with WithStrict, when the LLM was needed
+// but could not be used; otherwise a Result, whose Degraded field says what
+// went wrong on the way.
+//
+// A Run that fails after it made model calls returns, with the error, a
+// partial Result whose Calls, Usage and Cost account for what those calls
+// spent (its other fields say how far the task got); one that fails before
+// any call returns a nil Result.
+//
+// What fails, and what Run does:
+//   - the SLM call fails (after retries): the task goes to the LLM, marked
+//     in Degraded;
+//   - the LLM call fails (after retries), the budget is spent, or the LLM's
+//     text has no answer: the SLM's answer, marked, or the error with
+//     WithStrict or when the SLM has no answer either;
+//   - the compressor fails: the task goes to the LLM uncompressed, marked;
+//   - the aligner fails: the rationale is the LLM's text, marked;
+//   - the context ends: its error, at whatever stage, with nothing left
+//     running.
 func (c *Coco) Run(ctx context.Context, task string) (*Result, error) {
 	return c.run(ctx, task, overrides{})
 }
@@ -203,6 +225,14 @@ func (o overrides) apply(req Request, slm bool) Request {
 	return req
 }
 
+// MaxTaskBytes bounds the text of one task; a longer one is ErrTaskTooLarge
+// before anything is counted or sent.
+const MaxTaskBytes = 32 << 20
+
+// ErrTaskTooLarge means a task does not fit the LLM's context window (from the
+// price table) or exceeds MaxTaskBytes. Nothing was sent.
+var ErrTaskTooLarge = errors.New("coco: task too large")
+
 func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, error) {
 	if strings.TrimSpace(task) == "" {
 		return nil, ErrEmptyTask
@@ -210,10 +240,42 @@ func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, erro
 	if !utf8.ValidString(task) {
 		return nil, errors.New("coco: task is not valid UTF-8")
 	}
+	if len(task) > MaxTaskBytes {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrTaskTooLarge, len(task), MaxTaskBytes)
+	}
+	// The task's tokens in the LLM's tokenizer: checked against its context
+	// window now, and used for the LLM-only estimate at the end.
+	taskTokens, err := c.meter.opts.Counter.Count(c.llmName, task)
+	if err != nil {
+		return nil, err
+	}
+	if p, _, err := c.meter.price(c.llmName); err == nil && p.ContextWindow > 0 && c.directPromptTokens+taskTokens.Tokens > p.ContextWindow {
+		return nil, fmt.Errorf("%w: about %d tokens, and %s takes %d", ErrTaskTooLarge, c.directPromptTokens+taskTokens.Tokens, c.llmName, p.ContextWindow)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r := &Result{}
+	if err := c.answer(ctx, task, r, o); err != nil {
+		c.total(r)
+		if len(r.Calls) == 0 {
+			return nil, err
+		}
+		return r, err
+	}
+	c.total(r)
+	c.estimateLLMOnly(r, taskTokens.Tokens)
+	if c.cfg.hooks.OnDone != nil {
+		c.cfg.hooks.OnDone(ctx, r)
+	}
+	return r, nil
+}
+
+// answer runs the pipeline for one task into r.
+func (c *Coco) answer(ctx context.Context, task string, r *Result, o overrides) error {
 	attempt, slmErr := c.attemptSLM(ctx, task, r, o)
 	if slmErr != nil && ctx.Err() != nil {
-		return nil, slmErr
+		return slmErr
 	}
 
 	var d Decision
@@ -229,10 +291,10 @@ func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, erro
 		var err error
 		d, err = c.router.Route(ctx, attempt, r.Confidence)
 		if err != nil {
-			return nil, &StageError{Stage: "route", Err: err}
+			return &StageError{Stage: "route", Err: err}
 		}
 		if d.Route != RouteSLM && d.Route != RouteLLM {
-			return nil, &StageError{Stage: "route", Err: fmt.Errorf("router returned unknown route %q", d.Route)}
+			return &StageError{Stage: "route", Err: fmt.Errorf("router returned unknown route %q", d.Route)}
 		}
 	}
 	if c.cfg.hooks.OnRoute != nil {
@@ -240,19 +302,14 @@ func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, erro
 	}
 
 	r.Route, r.Reason = d.Route, d.Reason
-	if d.Route == RouteSLM {
-		c.answerFromSLM(r, attempt)
-		if r.SLMAnswer == "" {
-			r.Degraded = append(r.Degraded, "the router kept the SLM, which gave no answer")
-		}
-	} else if err := c.answerFromLLM(ctx, task, r, attempt, o); err != nil {
-		return nil, err
+	if d.Route == RouteLLM {
+		return c.answerFromLLM(ctx, task, r, attempt, o)
 	}
-	c.settle(r, task, attempt)
-	if c.cfg.hooks.OnDone != nil {
-		c.cfg.hooks.OnDone(ctx, r)
+	c.answerFromSLM(r, attempt)
+	if r.SLMAnswer == "" {
+		r.Degraded = append(r.Degraded, "the router kept the SLM, which gave no answer")
 	}
-	return r, nil
+	return nil
 }
 
 // attemptSLM asks the SLM and scores nothing yet; it returns nil when the call
@@ -278,20 +335,39 @@ func (c *Coco) attemptSLM(ctx context.Context, task string, r *Result, o overrid
 	return a, nil
 }
 
-// call makes one metered model call, tells the hooks, and keeps its record
-// on the result (a failed call that was not billed has no record).
+// call makes a metered model call, retried as the RetryPolicy says; it tells
+// the hooks of every attempt and keeps every billed attempt's record on the
+// result (a failed attempt that was not billed has no record).
 func (c *Coco) call(ctx context.Context, r *Result, stage string, m Model, name string, req Request) (*Response, error) {
-	if c.cfg.hooks.OnCallStart != nil {
-		c.cfg.hooks.OnCallStart(ctx, stage, name, req)
+	for attempt := 1; ; attempt++ {
+		if c.cfg.hooks.OnCallStart != nil {
+			c.cfg.hooks.OnCallStart(ctx, stage, name, req)
+		}
+		resp, rec, err := c.meter.Call(ctx, stage, m, req)
+		if rec.Stage != "" {
+			r.Calls = append(r.Calls, rec)
+		}
+		if c.cfg.hooks.OnCall != nil {
+			c.cfg.hooks.OnCall(ctx, rec, resp, err)
+		}
+		if err == nil {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if attempt >= c.cfg.retry.MaxAttempts || !retryable(err) {
+			return nil, err
+		}
+		d, ok := c.cfg.retry.delay(ctx, attempt, err)
+		if !ok {
+			return nil, err
+		}
+		r.Retries++
+		if err := c.cfg.retry.Sleep(ctx, d); err != nil {
+			return nil, err
+		}
 	}
-	resp, rec, err := c.meter.Call(ctx, stage, m, req)
-	if rec.Stage != "" {
-		r.Calls = append(r.Calls, rec)
-	}
-	if c.cfg.hooks.OnCall != nil {
-		c.cfg.hooks.OnCall(ctx, rec, resp, err)
-	}
-	return resp, err
 }
 
 func (c *Coco) answerFromSLM(r *Result, a *Attempt) {
@@ -391,33 +467,35 @@ func (c *Coco) expand(ctx context.Context, r *Result, o overrides) {
 	r.Rationale = text
 }
 
-// settle adds up the task's calls and prices the LLM-only counterfactual.
-func (c *Coco) settle(r *Result, task string, a *Attempt) {
+// total adds up the task's calls.
+func (c *Coco) total(r *Result) {
+	r.Usage, r.Cost = Usage{}, 0
 	for _, rec := range r.Calls {
 		r.Usage = r.Usage.Add(rec.Usage)
 		r.Cost += rec.Cost
 	}
 	if r.Usage.Estimated {
-		r.Estimated = append(r.Estimated, "some token counts were made locally: the provider reported none")
+		r.Estimated = append(r.Estimated, "some token counts were made locally, or with a tokenizer not the model's own")
 	}
+}
+
+// estimateLLMOnly prices the LLM-only counterfactual: the direct prompt of
+// taskTokens and the output of an average SLM sample (or of the LLM's answer
+// when there is no SLM sample).
+func (c *Coco) estimateLLMOnly(r *Result, taskTokens int) {
 	p, _, err := c.meter.price(c.llmName)
 	if err != nil { // checked in New; the table may have changed since
 		r.Estimated = append(r.Estimated, "LLM-only cost unknown: "+errorLine(err))
 		return
 	}
-	in, err := c.meter.opts.Counter.Count(c.llmName, task)
-	if err != nil {
-		r.Estimated = append(r.Estimated, "LLM-only cost unknown: "+errorLine(err))
-		return
-	}
 	out, basis := 0, "an average SLM sample"
-	if slmU, _ := r.StageCost(StageSLM); a != nil && len(a.Samples) > 0 {
-		out = slmU.OutputTokens / len(a.Samples)
+	if slmU, _ := r.StageCost(StageSLM); r.SLM != nil && len(r.SLM.Samples) > 0 {
+		out = slmU.OutputTokens / len(r.SLM.Samples)
 	} else {
 		llmU, _ := r.StageCost(StageLLM)
 		out, basis = llmU.OutputTokens, "the LLM's answer"
 	}
-	cost, err := p.Cost(Usage{InputTokens: c.directPromptTokens + in.Tokens, OutputTokens: out})
+	cost, err := p.Cost(Usage{InputTokens: c.directPromptTokens + taskTokens, OutputTokens: out})
 	if err != nil {
 		r.Estimated = append(r.Estimated, "LLM-only cost unknown: "+errorLine(err))
 		return

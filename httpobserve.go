@@ -42,7 +42,7 @@ func (t observingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if o, ok := req.Context().Value(observationKey{}).(*observation); ok && resp != nil && resp.StatusCode >= 300 {
 		o.mu.Lock()
 		o.status = resp.StatusCode
-		o.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		o.retryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		o.mu.Unlock()
 	}
 	return resp, err
@@ -59,15 +59,21 @@ func (o *observation) get() (int, time.Duration) {
 	return o.status, o.retryAfter
 }
 
-// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads a Retry-After header value: delay-seconds or an HTTP
+// date. It returns 0 for an empty, malformed or past value, and for a wait
+// longer than about 11 days, which no provider means.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	const limit = 1e6 * time.Second
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e6 {
-		return time.Duration(s * float64(time.Second))
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s >= 0 && s < limit.Seconds() {
+			return time.Duration(s * float64(time.Second))
+		}
+		return 0
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+	if t, err := http.ParseTime(v); err == nil && t.After(now) && t.Sub(now) < limit {
 		return t.Sub(now)
 	}
 	return 0

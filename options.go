@@ -37,6 +37,7 @@ type config struct {
 	aligner      Aligner
 	strict       bool
 	expand       bool
+	retry        RetryPolicy
 }
 
 // Hooks are optional functions Coco calls as a task moves through the

@@ -228,21 +228,13 @@ func (m *Model) providerError(ctx context.Context, err error) error {
 	return pe
 }
 
-// retryAfter reads Retry-After (seconds or an HTTP date) or, failing that,
-// OpenAI's retry-after-ms.
+// retryAfter reads Retry-After or, failing that, OpenAI's retry-after-ms.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e6 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil && t.After(now) {
-			return t.Sub(now)
-		}
+	if d := coco.ParseRetryAfter(h.Get("Retry-After"), now); d > 0 {
+		return d
 	}
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e9 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
+	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms >= 0 && ms < 1e9 {
+		return time.Duration(ms * float64(time.Millisecond))
 	}
 	return 0
 }
