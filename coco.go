@@ -79,8 +79,11 @@ func New(slm, llm Model, opts ...Option) (*Coco, error) {
 	if cfg.extractor == nil {
 		cfg.extractor = StandardAnswers{}
 	}
-	if cfg.compressor == nil {
-		cfg.compressor = IdentityCompressor{}
+	if cfg.slmCompress && cfg.compressor != nil {
+		return nil, errors.New("coco: WithSLMCompression and WithCompressor both set the compressor")
+	}
+	if cfg.rate == nil {
+		cfg.rate = ConfidenceRate{}
 	}
 	if cfg.prompter == nil {
 		cfg.prompter = SketchPrompt{}
@@ -99,6 +102,12 @@ func New(slm, llm Model, opts ...Option) (*Coco, error) {
 			return nil, err
 		}
 		c.meter = m
+	}
+	if cfg.compressor == nil {
+		cfg.compressor = ExtractiveCompressor{Counter: c.meter.opts.Counter}
+		if cfg.slmCompress {
+			cfg.compressor = SLMCompressor{Model: slm, Meter: c.meter, Counter: c.meter.opts.Counter}
+		}
 	}
 	for _, name := range []string{c.slmName, c.llmName} {
 		if _, _, err := c.meter.price(name); err != nil {
@@ -156,6 +165,8 @@ type Result struct {
 	// tokens when there is no SLM sample). Saved is LLMOnlyCost - Cost; it is
 	// negative when Coco cost more.
 	LLMOnlyCost, Saved Money
+
+	taskTokens int // the task's tokens in the LLM's tokenizer
 
 	// Retries counts the model calls that were made again after a retryable
 	// failure (see RetryPolicy).
@@ -255,7 +266,7 @@ func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &Result{}
+	r := &Result{taskTokens: taskTokens.Tokens}
 	if err := c.answer(ctx, task, r, o); err != nil {
 		c.total(r)
 		if len(r.Calls) == 0 {
@@ -381,13 +392,9 @@ func (c *Coco) answerFromSLM(r *Result, a *Attempt) {
 }
 
 func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Attempt, o overrides) error {
-	comp, err := c.cfg.compressor.Compress(ctx, CompressRequest{Question: task, Rate: 1, Model: c.llmName})
-	if err != nil || comp == nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.Degraded = append(r.Degraded, "compressor failed, input sent uncompressed: "+errorLine(err))
-		comp = &Compressed{Text: task, RequestedRate: 1, AchievedRate: 1}
+	comp := c.compress(ctx, task, r)
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	r.Compression = comp
 	if c.cfg.hooks.OnCompress != nil {
@@ -442,6 +449,30 @@ func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Att
 		c.expand(ctx, r, o)
 	}
 	return nil
+}
+
+// compress shortens the task for the LLM at the rate the SLM's confidence
+// calls for. A rate of 1 skips the compressor (and its token counting); a
+// failing compressor leaves the task whole, marked degraded.
+func (c *Coco) compress(ctx context.Context, task string, r *Result) *Compressed {
+	req := SplitTask(task)
+	req.Model = c.llmName
+	req.Rate = c.cfg.rate.Rate(r.Confidence, r.taskTokens)
+	if req.Rate >= 1 || len(req.Contexts) == 0 {
+		return &Compressed{Text: task, RequestedRate: 1, AchievedRate: 1,
+			Note: fmt.Sprintf("not compressed: rate 1 for %d tokens at confidence %.2f, or no context apart from the question", r.taskTokens, r.Confidence)}
+	}
+	comp, err := c.cfg.compressor.Compress(ctx, req)
+	if comp != nil {
+		r.Calls = append(r.Calls, comp.Calls...)
+	}
+	if err != nil || comp == nil {
+		if ctx.Err() == nil {
+			r.Degraded = append(r.Degraded, "compressor failed, input sent uncompressed: "+errorLine(err))
+		}
+		return &Compressed{Text: task, RequestedRate: req.Rate, AchievedRate: 1, Note: "compressor failed"}
+	}
+	return comp
 }
 
 // expandInstruction asks the SLM to turn a terse rationale into prose.

@@ -30,6 +30,11 @@ func (c *clock) sleep(ctx context.Context, d time.Duration) error {
 
 var unsure = cocotest.Answers("A: 1", "A: 2", "A: 3")
 
+// longTask has a context paragraph before its question, for the compressor.
+var longTask = "The town hall of Karsfeld was built in 1912. Its clock tower is 40 metres tall. " +
+	"The square in front of it hosts a market every Saturday, and the fountain was restored last year.\n\n" +
+	"How tall is the clock tower?"
+
 func TestRetryHonoursRetryAfterAndMetersFailedAttempts(t *testing.T) {
 	t.Parallel()
 	slm := cocotest.NewModel("llama3.2:3b").Default(unsure)
@@ -143,10 +148,11 @@ func TestStageFailuresDegrade(t *testing.T) {
 	t.Parallel()
 	slm := cocotest.NewModel("llama3.2:3b").Default(unsure)
 	llm := cocotest.NewModel("gpt-4o").Default(cocotest.Answers("one step\n####\n2"))
-	r, err := newCoco(t, slm, llm, coco.WithSamples(3), coco.WithCompressor(failingCompressor{}), coco.WithAligner(failingAligner{})).Run(context.Background(), task)
+	half := coco.WithCompressionRate(coco.RateFunc(func(float64, int) float64 { return 0.5 }))
+	r, err := newCoco(t, slm, llm, coco.WithSamples(3), half, coco.WithCompressor(failingCompressor{}), coco.WithAligner(failingAligner{})).Run(context.Background(), longTask)
 	require.NoError(t, err)
 	assert.Equal(t, "2", r.Answer)
-	assert.Equal(t, task, llm.Requests()[0].Messages[len(llm.Requests()[0].Messages)-1].Content, "the task goes uncompressed")
+	assert.Equal(t, longTask, llm.Requests()[0].Messages[len(llm.Requests()[0].Messages)-1].Content, "the task goes uncompressed")
 	assert.Equal(t, "one step\n####\n2", r.Rationale, "the rationale is the LLM's text")
 	joined := strings.Join(r.Degraded, "\n")
 	assert.Contains(t, joined, "compressor failed")
@@ -178,7 +184,8 @@ func TestCancellationAtEveryStage(t *testing.T) {
 		partial  bool // calls were made before the stall
 	}{
 		{"SLM stalls", stall("A: 1"), cocotest.Answers("x\n####\n1"), nil, false},
-		{"compressor blocks", unsure, cocotest.Answers("x\n####\n1"), []coco.Option{coco.WithCompressor(blockingCompressor{})}, true},
+		{"compressor blocks", unsure, cocotest.Answers("x\n####\n1"), []coco.Option{coco.WithCompressor(blockingCompressor{}),
+			coco.WithCompressionRate(coco.RateFunc(func(float64, int) float64 { return 0.5 }))}, true},
 		{"LLM stalls", unsure, stall("x\n####\n1"), nil, true},
 		{"aligner blocks", unsure, cocotest.Answers("x\n####\n1"), []coco.Option{coco.WithAligner(blockingAligner{})}, true},
 	} {
@@ -190,7 +197,7 @@ func TestCancellationAtEveryStage(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			r, err := newCoco(t, slm, llm, opts...).Run(ctx, task)
+			r, err := newCoco(t, slm, llm, opts...).Run(ctx, longTask)
 			assert.ErrorIs(t, err, context.DeadlineExceeded)
 			assert.Less(t, time.Since(start), 10*time.Second)
 			if tc.partial {

@@ -178,3 +178,13 @@ func (u Usage) Add(v Usage) Usage {
 
 // Total returns InputTokens + OutputTokens.
 func (u Usage) Total() int { return u.InputTokens + u.OutputTokens }
+
+// PromptScorer is the optional capability of a Model to score a text: the log
+// probability the model gives each of its tokens, each given the ones before
+// (what vLLM's prompt_logprobs and OpenAI-style completions with echo return).
+// The first token has no context; its Logprob is 0. The tokens, joined, spell
+// text. SLMCompressor uses it to drop the context the SLM finds predictable.
+// Implementations must be safe for concurrent use.
+type PromptScorer interface {
+	ScoreText(ctx context.Context, text string) ([]TokenLogprob, Usage, error)
+}

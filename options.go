@@ -38,6 +38,8 @@ type config struct {
 	strict       bool
 	expand       bool
 	retry        RetryPolicy
+	rate         RateForConfidence
+	slmCompress  bool
 }
 
 // Hooks are optional functions Coco calls as a task moves through the
@@ -249,8 +251,8 @@ func WithAnswerExtractor(x AnswerExtractor) Option {
 	})
 }
 
-// WithCompressor sets the compressor of LLM input (default
-// IdentityCompressor: none).
+// WithCompressor sets the compressor of the LLM's input (default
+// ExtractiveCompressor). IdentityCompressor turns compression off.
 func WithCompressor(x Compressor) Option {
 	return optionFunc(func(c *config) error {
 		if x == nil {
@@ -291,6 +293,31 @@ func WithAligner(a Aligner) Option {
 func WithSLMExpansion(expand bool) Option {
 	return optionFunc(func(c *config) error {
 		c.expand = expand
+		return nil
+	})
+}
+
+// WithCompressionRate sets how the SLM's confidence maps to the compression
+// rate of the LLM's input (default ConfidenceRate{}: from no compression at
+// confidence 0 to half the context at confidence 1, and none below 300
+// tokens).
+func WithCompressionRate(r RateForConfidence) Option {
+	return optionFunc(func(c *config) error {
+		if r == nil {
+			return errors.New("coco: WithCompressionRate(nil)")
+		}
+		c.rate = r
+		return nil
+	})
+}
+
+// WithSLMCompression makes the SLM guide the compression of the LLM's input
+// (an SLMCompressor on Coco's SLM and meter, its calls metered under
+// StageCompress) instead of the extractive default. It cannot be combined
+// with WithCompressor.
+func WithSLMCompression(on bool) Option {
+	return optionFunc(func(c *config) error {
+		c.slmCompress = on
 		return nil
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pkoukk/tiktoken-go"
 	tiktokenloader "github.com/pkoukk/tiktoken-go-loader"
@@ -39,13 +41,33 @@ type encoder struct {
 	err  error
 }
 
+// maxRun is the longest run of non-space bytes counted in one piece.
+// tiktoken's byte-pair merge takes time quadratic in the length of a run
+// (a 60 KB run of odd bytes took 10 s), so that a hostile task could stall
+// every Run that counts it; longer runs are counted in pieces of maxRun
+// bytes, cut at rune boundaries. Text whose runs are all shorter, which is
+// nearly all text, is counted exactly; a long run's count may differ from an
+// exact one by about one token a piece.
+const maxRun = 128
+
 func (e *encoder) CountTokens(text string) int {
 	if text == "" {
 		return 0
 	}
 	// EncodeOrdinary treats special-token text such as "<|endoftext|>" as plain
 	// text, which is what chat APIs do with message content.
-	return len(e.tk.EncodeOrdinary(text))
+	n, start, run := 0, 0, 0
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if unicode.IsSpace(r) {
+			run = 0
+		} else if run += size; run > maxRun {
+			n += len(e.tk.EncodeOrdinary(text[start:i]))
+			start, run = i, size
+		}
+		i += size
+	}
+	return n + len(e.tk.EncodeOrdinary(text[start:]))
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pkoukk/tiktoken-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -219,6 +220,47 @@ func BenchmarkCountChatTokens1000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := coco.CountChatTokens("gpt-4o", msgs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestCountTokensLongRuns(t *testing.T) {
+	t.Parallel()
+	// Counting once installs coco's offline BPE loader (synchronised by its
+	// sync.Once) before tiktoken is used directly here.
+	_, err := coco.CountTokens("gpt-4", "x")
+	require.NoError(t, err)
+	enc, err := tiktoken.GetEncoding("cl100k_base")
+	require.NoError(t, err)
+	for _, text := range []string{
+		strings.Repeat("ab", 1000),
+		"prefix " + strings.Repeat("東京", 300) + " suffix",
+		strings.Repeat("x", 129),
+		"https://example.com/" + strings.Repeat("very-long-path-segment/", 20),
+	} {
+		exact := len(enc.EncodeOrdinary(text))
+		got, err := coco.CountTokens("gpt-4", text)
+		require.NoError(t, err)
+		assert.InDelta(t, exact, got, float64(exact)*0.05+2, "a long run is counted in pieces, close to exact")
+	}
+	// Ordinary text has no long run: the count is exact.
+	exact := len(enc.EncodeOrdinary(prompt1000))
+	got, err := coco.CountTokens("gpt-4", prompt1000)
+	require.NoError(t, err)
+	assert.Equal(t, exact, got)
+}
+
+// BenchmarkCountTokensHostile counts 64 KB without a space: quadratic in
+// tiktoken itself, linear here.
+func BenchmarkCountTokensHostile(b *testing.B) {
+	text := strings.Repeat("\xdc", 64<<10)
+	if _, err := coco.CountTokens("gpt-4o", "warm up"); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := coco.CountTokens("gpt-4o", text); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -53,8 +53,9 @@ type Config struct {
 // safe for concurrent use. The client never retries on its own: retries
 // belong to the caller, which sees each failure as a *coco.ProviderError.
 type Model struct {
-	cfg  Config
-	chat openai.ChatCompletionService
+	cfg         Config
+	chat        openai.ChatCompletionService
+	completions openai.CompletionService
 }
 
 var (
@@ -68,21 +69,28 @@ func New(cfg Config) (*Model, error) {
 	if cfg.BaseURL == "" || cfg.Model == "" {
 		return nil, errors.New("coco: openaicompat: Config needs BaseURL and Model")
 	}
-	client := cfg.HTTPClient
+	m := &Model{cfg: cfg}
+	// The services take only these options: unlike openai.NewClient they do
+	// not read OPENAI_API_KEY and the like.
+	m.chat = openai.NewChatCompletionService(m.options()...)
+	m.completions = openai.NewCompletionService(m.options()...)
+	return m, nil
+}
+
+func (m *Model) options() []option.RequestOption {
+	client := m.cfg.HTTPClient
 	if client == nil {
 		client = http.DefaultClient
 	}
 	opts := []option.RequestOption{
-		option.WithBaseURL(cfg.BaseURL),
+		option.WithBaseURL(m.cfg.BaseURL),
 		option.WithHTTPClient(client),
 		option.WithMaxRetries(0),
 	}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
+	if m.cfg.APIKey != "" {
+		opts = append(opts, option.WithAPIKey(m.cfg.APIKey))
 	}
-	// NewChatCompletionService takes only these options: unlike
-	// openai.NewClient it does not read OPENAI_API_KEY and the like.
-	return &Model{cfg: cfg, chat: openai.NewChatCompletionService(opts...)}, nil
+	return opts
 }
 
 // Name implements coco.Namer.
@@ -299,4 +307,46 @@ func ModelsFromEnv() (slm, llm *Model, ok bool, err error) {
 		return nil, nil, false, err
 	}
 	return slm, llm, true, nil
+}
+
+var _ coco.PromptScorer = (*Model)(nil)
+
+// ScoreText implements coco.PromptScorer with the legacy completions endpoint:
+// the text as prompt, echo on, one logprob a token, one token generated (the
+// least some servers accept). vLLM and OpenAI's completion models serve it;
+// chat-only servers answer with an error.
+func (m *Model) ScoreText(ctx context.Context, text string) ([]coco.TokenLogprob, coco.Usage, error) {
+	resp, err := m.completions.New(ctx, openai.CompletionNewParams{
+		Model:     openai.CompletionNewParamsModel(m.cfg.Model),
+		Prompt:    openai.CompletionNewParamsPromptUnion{OfString: openai.String(text)},
+		Echo:      openai.Bool(true),
+		Logprobs:  openai.Int(0),
+		MaxTokens: openai.Int(1),
+	})
+	if err != nil {
+		return nil, coco.Usage{}, m.providerError(ctx, err)
+	}
+	u := coco.Usage{InputTokens: int(resp.Usage.PromptTokens), OutputTokens: int(resp.Usage.CompletionTokens)}
+	if len(resp.Choices) == 0 {
+		return nil, u, &coco.ProviderError{Provider: m.provider(), StatusCode: 200, Message: "no choice to score", Err: coco.ErrEmptyResponse}
+	}
+	lp := resp.Choices[0].Logprobs
+	var out []coco.TokenLogprob
+	spelled := 0
+	for i, tok := range lp.Tokens {
+		if spelled >= len(text) {
+			break // the generated token after the echo
+		}
+		l := 0.0
+		if i < len(lp.TokenLogprobs) && i > 0 {
+			l = lp.TokenLogprobs[i]
+		}
+		out = append(out, coco.TokenLogprob{Token: tok, Logprob: l})
+		spelled += len(tok)
+	}
+	if spelled != len(text) {
+		return nil, u, &coco.ProviderError{Provider: m.provider(), StatusCode: 200,
+			Message: fmt.Sprintf("echoed tokens spell %d bytes of a %d-byte text", spelled, len(text)), Err: coco.ErrEmptyResponse}
+	}
+	return out, u, nil
 }

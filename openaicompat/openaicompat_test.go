@@ -249,3 +249,37 @@ func TestModelsFromEnv(t *testing.T) {
 	assert.Equal(t, "openaicompat.Model{llama3.2:3b at http://localhost:11434/v1}", slm.String())
 	assert.Equal(t, "openaicompat.Model{gpt-4o at https://api.example.com/v1}", llm.String())
 }
+
+func TestScoreText(t *testing.T) {
+	t.Parallel()
+	var body struct {
+		Prompt    string `json:"prompt"`
+		Echo      bool   `json:"echo"`
+		Logprobs  *int   `json:"logprobs"`
+		MaxTokens int    `json:"max_tokens"`
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "/v1/completions", r.URL.Path)
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&body))
+		w.Header().Set("Content-Type", "application/json")
+		// The echoed prompt's tokens (the first without a logprob), then
+		// the one generated token.
+		io.WriteString(w, `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"The cat sat.\n","finish_reason":"length",
+			"logprobs":{"tokens":["The"," cat"," sat","."," \n"],"token_logprobs":[null,-5.2,-1.5,-0.2,-3.0],"text_offset":[0,3,7,11,12],"top_logprobs":null}}],
+			"usage":{"prompt_tokens":4,"completion_tokens":1,"total_tokens":5}}`)
+	}))
+	defer srv.Close()
+	m := newModel(t, srv, nil)
+	toks, u, err := m.ScoreText(context.Background(), "The cat sat.")
+	require.NoError(t, err)
+	assert.True(t, body.Echo)
+	require.NotNil(t, body.Logprobs)
+	assert.Equal(t, 0, *body.Logprobs)
+	assert.Equal(t, 1, body.MaxTokens)
+	assert.Equal(t, "The cat sat.", body.Prompt)
+	assert.Equal(t, []coco.TokenLogprob{{Token: "The"}, {Token: " cat", Logprob: -5.2}, {Token: " sat", Logprob: -1.5}, {Token: ".", Logprob: -0.2}}, toks)
+	assert.Equal(t, coco.Usage{InputTokens: 4, OutputTokens: 1}, u)
+
+	_, _, err = m.ScoreText(context.Background(), "Something else entirely.")
+	assert.ErrorIs(t, err, coco.ErrBadResponse, "tokens that do not spell the text are an error")
+}
