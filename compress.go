@@ -270,17 +270,12 @@ func (e ExtractiveCompressor) Compress(ctx context.Context, req CompressRequest)
 			total += n
 			continue
 		}
-		cs := segmentText(c.Text)
-		protect(cs, c.Text, req.Keep)
-		for _, s := range cs {
-			n, err := count(s.text)
-			if err != nil {
-				return nil, err
-			}
-			s.ctx, s.tokens = i, n
-			compressible += n
-			segs = append(segs, s)
+		cs, n, err := cutContext(i, c.Text, req.Keep, count)
+		if err != nil {
+			return nil, err
 		}
+		compressible += n
+		segs = append(segs, cs...)
 	}
 	for _, part := range []string{req.Instruction, req.Question} {
 		if strings.TrimSpace(part) != "" {
@@ -377,6 +372,23 @@ func assemble(out *Compressed, req CompressRequest, segs []*segment, compressibl
 	out.OriginalTokens, out.CompressedTokens = compressible, kept
 	out.AchievedRate = float64(kept) / math.Max(1, float64(compressible))
 	return out, nil
+}
+
+// cutContext cuts context i into segments, marks the ones a Keep span
+// protects, and counts their tokens.
+func cutContext(i int, text string, keep []string, count func(string) (int, error)) ([]*segment, int, error) {
+	cs := segmentText(text)
+	protect(cs, text, keep)
+	total := 0
+	for _, s := range cs {
+		n, err := count(s.text)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.ctx, s.tokens = i, n
+		total += n
+	}
+	return cs, total, nil
 }
 
 // segmentText cuts a context into segments: lines of code and list items

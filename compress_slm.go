@@ -105,19 +105,15 @@ func (s SLMCompressor) byLogprobs(ctx context.Context, scorer PromptScorer, req 
 			return out, err
 		}
 		out.Calls = append(out.Calls, rec)
-		cs := segmentText(c.Text)
-		protect(cs, c.Text, req.Keep)
-		info := segmentInformation(cs, toks)
-		for j, sg := range cs {
-			n, err := count(sg.text)
-			if err != nil {
-				return out, err
-			}
-			sg.ctx, sg.tokens = i, n
-			compressible += n
-			sg.score = info[j]
-			segs = append(segs, sg)
+		cs, n, err := cutContext(i, c.Text, req.Keep, count)
+		if err != nil {
+			return out, err
 		}
+		compressible += n
+		for j, info := range segmentInformation(cs, toks) {
+			cs[j].score = info
+		}
+		segs = append(segs, cs...)
 	}
 	// Blend the SLM's information with relevance to the question, each
 	// scaled to [0,1] over the segments.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/tmc/langchaingo/callbacks"
 	"github.com/tmc/langchaingo/llms"
@@ -223,32 +222,8 @@ func (l *langchainModel) Generate(ctx context.Context, req Request) (*Response, 
 	if err != nil {
 		return nil, err
 	}
-	if missing := k - len(resp.Samples); missing > 0 {
-		l.topUp(ctx, msgs, req, missing, resp)
-	}
+	CollectSamples(ctx, resp, k, func(ctx context.Context) (*Response, error) { return l.once(ctx, msgs, req, 1) })
 	return resp, nil
-}
-
-// topUp makes missing single-sample calls concurrently and adds what they
-// return to resp.
-func (l *langchainModel) topUp(ctx context.Context, msgs []llms.MessageContent, req Request, missing int, resp *Response) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range missing {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := l.once(ctx, msgs, req, 1)
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			resp.Samples = append(resp.Samples, r.Samples...)
-			resp.Usage = resp.Usage.Add(r.Usage)
-		}()
-	}
-	wg.Wait()
 }
 
 func (l *langchainModel) once(ctx context.Context, msgs []llms.MessageContent, req Request, n int) (*Response, error) {

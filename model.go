@@ -1,6 +1,9 @@
 package coco
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // Model is Coco's contract for a language model: one request in, one or more
 // samples with their usage out.
@@ -187,4 +190,35 @@ func (u Usage) Total() int { return u.InputTokens + u.OutputTokens }
 // Implementations must be safe for concurrent use.
 type PromptScorer interface {
 	ScoreText(ctx context.Context, text string) ([]TokenLogprob, Usage, error)
+}
+
+// CollectSamples completes resp to want samples, for adapters of providers
+// that return fewer than they were asked for (some ignore n): it calls one,
+// which must return a one-sample response, concurrently for each missing
+// sample, and adds their samples and usage (separate calls are billed
+// separately). A call that fails is skipped, so resp may still hold fewer
+// samples than wanted; Coco marks that degraded. It returns when every call
+// has returned.
+func CollectSamples(ctx context.Context, resp *Response, want int, one func(context.Context) (*Response, error)) {
+	missing := want - len(resp.Samples)
+	if missing <= 0 {
+		return
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range missing {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := one(ctx)
+			if err != nil || r == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			resp.Samples = append(resp.Samples, r.Samples...)
+			resp.Usage = resp.Usage.Add(r.Usage)
+		}()
+	}
+	wg.Wait()
 }

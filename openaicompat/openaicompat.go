@@ -18,7 +18,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/openai/openai-go/v3"
@@ -110,25 +109,7 @@ func (m *Model) Generate(ctx context.Context, req coco.Request) (*coco.Response,
 	if err != nil {
 		return nil, err
 	}
-	if missing := k - len(resp.Samples); missing > 0 {
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for range missing {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r, err := m.once(ctx, req, 1)
-				if err != nil {
-					return // the caller sees fewer samples than it asked for
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				resp.Samples = append(resp.Samples, r.Samples...)
-				resp.Usage = resp.Usage.Add(r.Usage)
-			}()
-		}
-		wg.Wait()
-	}
+	coco.CollectSamples(ctx, resp, k, func(ctx context.Context) (*coco.Response, error) { return m.once(ctx, req, 1) })
 	return resp, nil
 }
 

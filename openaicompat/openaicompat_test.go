@@ -202,13 +202,15 @@ func TestGenerateErrors(t *testing.T) {
 
 func TestGenerateHonoursContext(t *testing.T) {
 	t.Parallel()
+	done := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
-		case <-time.After(10 * time.Second):
+		case <-done: // the test is over: let Close return at once
 		}
 	}))
 	defer srv.Close()
+	defer close(done)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
