@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -222,7 +223,7 @@ func (s SLMCompressor) byRewrite(ctx context.Context, req CompressRequest, targe
 	// original sentence of a missing one comes back.
 	var repaired []string
 	for _, sg := range segmentText(source) {
-		if missing := missingProtected(sg.text, rewrite, req.Keep); missing != "" && !containsString(repaired, sg.text) {
+		if missing := missingProtected(sg.text, rewrite, req.Keep); missing != "" && !slices.Contains(repaired, sg.text) {
 			repaired = append(repaired, sg.text)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -407,21 +408,12 @@ func (m *Meter) Counterfactual(model string, stages ...string) (Money, error) {
 	var u Usage
 	m.mu.Lock()
 	for k, l := range m.lines {
-		if len(stages) == 0 || containsString(stages, k.stage) {
+		if len(stages) == 0 || slices.Contains(stages, k.stage) {
 			u = u.Add(l.Usage)
 		}
 	}
 	m.mu.Unlock()
 	return p.Cost(u)
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Report is a snapshot of a Meter.

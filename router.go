@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Attempt is the SLM's attempt at a task: its samples, and the answer the
@@ -175,7 +176,7 @@ func answerProbability(s Sample, answer string) (float64, bool) {
 		starts[i] = len(text)
 		text = append(text, t.Token...)
 	}
-	at := lastIndex(string(text), answer)
+	at := strings.LastIndex(string(text), answer)
 	if at < 0 {
 		return 0, false
 	}
@@ -192,15 +193,6 @@ func answerProbability(s Sample, answer string) (float64, bool) {
 		return 0, false
 	}
 	return math.Exp(sum / float64(n)), true
-}
-
-func lastIndex(s, sub string) int {
-	for i := len(s) - len(sub); i >= 0; i-- {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // CombinedEstimator averages the scores of the estimators that have something
