@@ -212,7 +212,36 @@ func (r *Result) StageCost(stage string) (Usage, Money) {
 //   - the context ends: its error, at whatever stage, with nothing left
 //     running.
 func (c *Coco) Run(ctx context.Context, task string) (*Result, error) {
-	return c.run(ctx, task, overrides{})
+	return c.run(ctx, taskInput{text: task}, overrides{})
+}
+
+// Task is a task given in parts, for RunTask.
+type Task struct {
+	Instruction string
+	Contexts    []Context
+	Question    string
+	// Keep lists spans of the contexts that compression must keep verbatim.
+	Keep []string
+}
+
+// RunTask answers a task given in parts. The models see the parts joined by
+// blank lines (instruction, contexts, question); the compressor of the LLM's
+// input gets them apart, with Contexts marked Fixed left whole and the Keep
+// spans kept verbatim. Run is RunTask on a text that SplitTask cuts into
+// contexts and question. Errors and results are as Run's.
+func (c *Coco) RunTask(ctx context.Context, t Task) (*Result, error) {
+	ctxs := make([]string, len(t.Contexts))
+	for i, x := range t.Contexts {
+		ctxs[i] = x.Text
+	}
+	parts := CompressRequest{Instruction: t.Instruction, Contexts: t.Contexts, Question: t.Question, Keep: t.Keep}
+	return c.run(ctx, taskInput{text: joinPrompt(t.Instruction, ctxs, t.Question), parts: &parts}, overrides{})
+}
+
+// taskInput is a task as text, and in parts when the caller gave them.
+type taskInput struct {
+	text  string
+	parts *CompressRequest
 }
 
 // overrides are per-call settings from a langchaingo call: they cap or set
@@ -244,7 +273,8 @@ const MaxTaskBytes = 32 << 20
 // price table) or exceeds MaxTaskBytes. Nothing was sent.
 var ErrTaskTooLarge = errors.New("coco: task too large")
 
-func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, error) {
+func (c *Coco) run(ctx context.Context, in taskInput, o overrides) (*Result, error) {
+	task := in.text
 	if strings.TrimSpace(task) == "" {
 		return nil, ErrEmptyTask
 	}
@@ -267,7 +297,7 @@ func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, erro
 		return nil, err
 	}
 	r := &Result{taskTokens: taskTokens.Tokens}
-	if err := c.answer(ctx, task, r, o); err != nil {
+	if err := c.answer(ctx, in, r, o); err != nil {
 		c.total(r)
 		if len(r.Calls) == 0 {
 			return nil, err
@@ -283,8 +313,8 @@ func (c *Coco) run(ctx context.Context, task string, o overrides) (*Result, erro
 }
 
 // answer runs the pipeline for one task into r.
-func (c *Coco) answer(ctx context.Context, task string, r *Result, o overrides) error {
-	attempt, slmErr := c.attemptSLM(ctx, task, r, o)
+func (c *Coco) answer(ctx context.Context, in taskInput, r *Result, o overrides) error {
+	attempt, slmErr := c.attemptSLM(ctx, in.text, r, o)
 	if slmErr != nil && ctx.Err() != nil {
 		return slmErr
 	}
@@ -314,7 +344,7 @@ func (c *Coco) answer(ctx context.Context, task string, r *Result, o overrides) 
 
 	r.Route, r.Reason = d.Route, d.Reason
 	if d.Route == RouteLLM {
-		return c.answerFromLLM(ctx, task, r, attempt, o)
+		return c.answerFromLLM(ctx, in, r, attempt, o)
 	}
 	c.answerFromSLM(r, attempt)
 	if r.SLMAnswer == "" {
@@ -391,8 +421,8 @@ func (c *Coco) answerFromSLM(r *Result, a *Attempt) {
 	}
 }
 
-func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Attempt, o overrides) error {
-	comp := c.compress(ctx, task, r)
+func (c *Coco) answerFromLLM(ctx context.Context, in taskInput, r *Result, a *Attempt, o overrides) error {
+	comp := c.compress(ctx, in, r)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -454,8 +484,14 @@ func (c *Coco) answerFromLLM(ctx context.Context, task string, r *Result, a *Att
 // compress shortens the task for the LLM at the rate the SLM's confidence
 // calls for. A rate of 1 skips the compressor (and its token counting); a
 // failing compressor leaves the task whole, marked degraded.
-func (c *Coco) compress(ctx context.Context, task string, r *Result) *Compressed {
-	req := SplitTask(task)
+func (c *Coco) compress(ctx context.Context, in taskInput, r *Result) *Compressed {
+	task := in.text
+	var req CompressRequest
+	if in.parts != nil {
+		req = *in.parts
+	} else {
+		req = SplitTask(task)
+	}
 	req.Model = c.llmName
 	req.Rate = c.cfg.rate.Rate(r.Confidence, r.taskTokens)
 	if req.Rate >= 1 || len(req.Contexts) == 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coco-llm/coco"
+	"github.com/coco-llm/coco/cocotest"
 )
 
 type longPassage struct {
@@ -244,4 +245,34 @@ func TestExtractiveKeepSpanAcrossLines(t *testing.T) {
 		Question: "What is it?", Rate: 0.1, Model: "gpt-4o", Keep: []string{"ALPHA\n- BRAVO"}})
 	require.NoError(t, err)
 	assert.Contains(t, c.Text, "- Code ALPHA\n- BRAVO next", "neighbours are joined by what stood between them")
+}
+
+func TestRunTaskCompressesItsContexts(t *testing.T) {
+	t.Parallel()
+	p := loadLongContext(t)[0]
+	slm := cocotest.NewModel("llama3.2:3b").Default(cocotest.Answers("A: 1", "A: 2", "A: 3"))
+	llm := cocotest.NewModel("gpt-4o").Default(cocotest.Answers("one step\n####\n1"))
+	c, err := coco.New(slm, llm, coco.WithSamples(3), coco.WithCompressionRate(coco.RateFunc(func(float64, int) float64 { return 0.25 })))
+	require.NoError(t, err)
+	keep := "blue shutters"
+	task := coco.Task{
+		Instruction: "Answer from the documents.",
+		Contexts:    []coco.Context{{Text: p.Text}, {Text: "Document B must stay whole.", Fixed: true}},
+		Question:    p.Questions[0].Question,
+		Keep:        []string{keep},
+	}
+	r, err := c.RunTask(context.Background(), task)
+	require.NoError(t, err)
+	slmPrompt := slm.Requests()[0].Messages[1].Content
+	assert.True(t, strings.HasPrefix(slmPrompt, "Answer from the documents.\n\n"), "the SLM sees every part")
+	assert.Contains(t, slmPrompt, p.Text)
+	require.NotNil(t, r.Compression)
+	assert.InDelta(t, 0.25, r.Compression.AchievedRate, 0.05)
+	llmPrompt := llm.Requests()[0].Messages[len(llm.Requests()[0].Messages)-1].Content
+	assert.Contains(t, llmPrompt, "Document B must stay whole.")
+	assert.Contains(t, llmPrompt, p.Questions[0].Answer, "the asked-for fact survives")
+	if strings.Contains(p.Text, keep) {
+		assert.Contains(t, llmPrompt, keep)
+	}
+	assert.Less(t, len(llmPrompt), len(slmPrompt)/2)
 }

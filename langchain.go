@@ -63,7 +63,7 @@ func (c *Coco) GenerateContent(ctx context.Context, messages []llms.MessageConte
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.run(ctx, task, o)
+	r, err := c.run(ctx, taskInput{text: task}, o)
 	if err != nil {
 		return nil, err
 	}
