@@ -69,8 +69,8 @@ type MeterOptions struct {
 //
 // The budget is a hard cap, also under concurrent calls: Reserve (or Call)
 // holds a call's worst-case cost before it is sent (its prompt tokens, counted
-// locally and given a 50% margin when the tokenizer is not the model's own, plus
-// max output tokens for every sample, at the dearest rates), and the hold is
+// locally and given a 50% margin when the tokenizer is not the model's own, and
+// max output tokens, both for every sample, at the dearest rates), and the hold is
 // settled to the real cost when the call returns. A call whose worst case does
 // not fit next to what is spent and held fails with ErrBudgetExceeded and is
 // never sent. Calls to free models ($0, such as local ones) are never blocked.
@@ -296,7 +296,9 @@ func (m *Meter) worstCase(model string, p Price, req Request) (Money, error) {
 	if in.Estimated {
 		inTokens = (inTokens*estimateMarginNum + estimateMarginDen - 1) / estimateMarginDen
 	}
-	return p.worstCase(inTokens, maxOut*req.SampleCount())
+	// A provider that ignores n is asked k times, and bills the prompt each
+	// time: the worst case counts it k times too.
+	return p.worstCase(inTokens*req.SampleCount(), maxOut*req.SampleCount())
 }
 
 // Spent returns the cost of every recorded call.

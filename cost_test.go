@@ -365,3 +365,19 @@ func TestStageErrorFormat(t *testing.T) {
 	assert.Equal(t, "coco: llm: budget exceeded: x", err.Error())
 	assert.True(t, strings.HasPrefix((&coco.StageError{Stage: "s", Model: "m", Err: errors.New("e")}).Error(), "coco: s (m): e"))
 }
+
+func TestMeterBudgetCountsThePromptPerSample(t *testing.T) {
+	t.Parallel()
+	// A provider that ignores n is asked once a sample and bills the prompt
+	// each time: 3 samples of "hi" (8 tokens) with 10 output tokens each hold
+	// 3 x 8 input and 3 x 10 output tokens.
+	prices, err := coco.NewPriceTable(map[string]coco.Price{"gpt-4o-paid": {Input: coco.Microdollar, Output: coco.Microdollar}})
+	require.NoError(t, err)
+	m, err := coco.NewMeter(coco.MeterOptions{Prices: prices, Budget: coco.Dollar})
+	require.NoError(t, err)
+	req := userRequest("hi", 10)
+	req.Samples = 3
+	res, err := m.Reserve(coco.StageSLM, "gpt-4o-paid", req)
+	require.NoError(t, err)
+	assert.Equal(t, (3*8+3*10)*coco.Microdollar, res.Amount())
+}
