@@ -353,8 +353,9 @@ func (c *Coco) answer(ctx context.Context, in taskInput, r *Result, o overrides)
 	return nil
 }
 
-// attemptSLM asks the SLM and scores nothing yet; it returns nil when the call
-// failed or no sample had an answer.
+// attemptSLM asks the SLM for its samples and extracts their answers; it
+// returns nil only when the call failed. An attempt without any answer scores
+// no confidence and so goes to the LLM.
 func (c *Coco) attemptSLM(ctx context.Context, task string, r *Result, o overrides) (*Attempt, error) {
 	req := o.apply(Request{Messages: directMessages(task), MaxTokens: c.cfg.slmMaxTokens,
 		Samples: c.cfg.samples, Temperature: c.cfg.temperature, Logprobs: true}, true)
