@@ -3,6 +3,7 @@ package coco_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -199,17 +200,22 @@ func BenchmarkExtractiveCompress(b *testing.B) {
 	for _, p := range passages {
 		text.WriteString(p.Text + "\n\n")
 	}
-	req := coco.CompressRequest{Contexts: []coco.Context{{Text: text.String()}}, Question: passages[0].Questions[0].Question, Rate: 0.25, Model: "gpt-4o"}
 	var x coco.ExtractiveCompressor
-	if _, err := x.Compress(context.Background(), req); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(text.Len()))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := x.Compress(context.Background(), req); err != nil {
-			b.Fatal(err)
-		}
+	for _, factor := range []int{2, 4, 8} {
+		b.Run(fmt.Sprintf("%dx", factor), func(b *testing.B) {
+			req := coco.CompressRequest{Contexts: []coco.Context{{Text: text.String()}}, Question: passages[0].Questions[0].Question,
+				Rate: 1 / float64(factor), Model: "gpt-4o"}
+			if _, err := x.Compress(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(text.Len()))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := x.Compress(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
