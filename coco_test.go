@@ -357,3 +357,32 @@ func TestRunLLMWithoutAnswer(t *testing.T) {
 	_, err = newCoco(t, slm, llm, coco.WithSamples(3), coco.WithStrict(true)).Run(context.Background(), task)
 	assert.ErrorIs(t, err, coco.ErrNoAnswer)
 }
+
+// upperAnswers normalises answers to upper case: a stand-in for a caller's
+// own extractor.
+type upperAnswers struct{ coco.StandardAnswers }
+
+func (upperAnswers) Normalize(a string) string { return strings.ToUpper(strings.TrimSpace(a)) }
+
+func TestOptionsReachTheCalls(t *testing.T) {
+	t.Parallel()
+	slm := cocotest.NewModel("llama3.2:3b").Default(cocotest.Answers("A: paris", "A: Paris", "A: PARIS"))
+	llm := cocotest.NewModel("gpt-4o")
+	c := newCoco(t, slm, llm, coco.WithSamples(3), coco.WithSLMMaxTokens(77), coco.WithTemperature(0.3),
+		coco.WithAnswerExtractor(upperAnswers{}))
+	r, err := c.Run(context.Background(), "What is the capital of France?")
+	require.NoError(t, err)
+	assert.Equal(t, "PARIS", r.Normalized, "the caller's extractor normalises")
+	assert.Equal(t, coco.RouteSLM, r.Route, "three spellings are one answer to it")
+	req := slm.Requests()[0]
+	assert.Equal(t, 77, req.MaxTokens)
+	require.NotNil(t, req.Temperature)
+	assert.Equal(t, 0.3, *req.Temperature)
+
+	for _, bad := range []coco.Option{coco.WithSLMMaxTokens(0), coco.WithAnswerExtractor(nil), coco.WithEstimator(nil),
+		coco.WithMeter(nil), coco.WithPrices(nil), coco.WithCompressor(nil), coco.WithSketchPrompter(nil),
+		coco.WithAligner(nil), coco.WithCompressionRate(nil)} {
+		_, err := coco.New(slm, llm, bad)
+		assert.Error(t, err)
+	}
+}
